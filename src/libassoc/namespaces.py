@@ -1,0 +1,103 @@
+"""Every IRI the code needs is spelled here, and only here.
+
+The entity base is ``https://w3id.org/libassoc/``: a permanent-identifier space that
+can be redirected to wherever the service runs. An entity ``<BASE + rest>`` is served
+at ``/{rest}`` by the web layer.
+"""
+
+from __future__ import annotations
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SDO,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    DefinedNamespace,
+)
+
+BASE = "https://w3id.org/libassoc/"
+ONTOLOGY_IRI = BASE + "ontology"
+SHAPES_IRI = BASE + "shapes"
+
+ENTITY = Namespace(BASE)
+GRAPH = Namespace(BASE + "graph/")
+ORG = Namespace("http://www.w3.org/ns/org#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+SHAPES = Namespace(SHAPES_IRI + "#")
+
+
+class LA(DefinedNamespace):
+    """The project's own ontology (``ontology/libassoc.ttl``): only what schema.org and ORG lack."""
+
+    _fail = True
+    _NS = Namespace(ONTOLOGY_IRI + "#")
+
+    # classes
+    LibraryAssociation: URIRef
+    Division: URIRef
+    Office: URIRef
+    MissionStatement: URIRef
+    DiversityStatement: URIRef
+    Founding: URIRef
+    Merger: URIRef
+    Renaming: URIRef
+    Dissolution: URIRef
+
+    # counts
+    memberCount: URIRef
+    attendeeCount: URIRef
+    populationServed: URIRef
+    supporterCount: URIRef
+    areaServedCount: URIRef
+    yearsOfService: URIRef
+    countQualifier: URIRef
+    sourceWording: URIRef
+
+    # statements, values, categories
+    mission: URIRef
+    coreValue: URIRef
+    strategicPriority: URIRef
+    membershipOpenTo: URIRef
+    pronunciation: URIRef
+    formerUrl: URIRef
+    nameBefore: URIRef
+    nameAfter: URIRef
+
+
+PREFIXES: dict[str, str] = {
+    "la": str(LA._NS),
+    "schema": str(SDO),
+    "org": str(ORG),
+    "prov": str(PROV),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "void": str(VOID),
+    "dcat": str(DCAT),
+    "sd": str(SD),
+    "sh": str(SH),
+    "lae": str(ENTITY),
+}
+
+
+def graph_iri(stem: str) -> URIRef:
+    """The named graph that holds what one source file states."""
+    return GRAPH[stem]
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    """Bind the project's prefixes (and only those) on ``graph``."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    return graph
