@@ -72,7 +72,7 @@ class LA(DefinedNamespace):
     nameAfter: URIRef
 
 
-PREFIXES: dict[str, str] = {
+VOCABULARY_PREFIXES: dict[str, str] = {
     "la": str(LA._NS),
     "schema": str(SDO),
     "org": str(ORG),
@@ -87,8 +87,11 @@ PREFIXES: dict[str, str] = {
     "dcat": str(DCAT),
     "sd": str(SD),
     "sh": str(SH),
-    "lae": str(ENTITY),
 }
+
+# Serializations use only the vocabulary prefixes: entity IRIs contain slashes, which a
+# prefixed name would have to escape (``lae:org\/ala``), and some parsers reject that.
+PREFIXES: dict[str, str] = {**VOCABULARY_PREFIXES, "lae": BASE}
 
 
 def graph_iri(stem: str) -> URIRef:
@@ -97,7 +100,7 @@ def graph_iri(stem: str) -> URIRef:
 
 
 def bind_prefixes(graph: Graph) -> Graph:
-    """Bind the project's prefixes (and only those) on ``graph``."""
-    for prefix, namespace in PREFIXES.items():
+    """Bind the vocabulary prefixes (and only those) on ``graph``."""
+    for prefix, namespace in VOCABULARY_PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
     return graph

@@ -1,0 +1,61 @@
+# Every task of the project. `make help` lists them.
+# The two a newcomer needs: `make serve` and `make test` (both set everything up first).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests drive: a real browser, Java SPARQL clients, other triple stores.
+APT_PACKAGES := chromium chromium-driver raptor2-utils
+SETUP_STAMP := $(VENV)/.setup-done
+
+.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench clean
+
+help: ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(SETUP_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+setup: $(SETUP_STAMP) assets ## create the virtual environment and install the front-end assets
+
+system-deps: ## install the Debian packages the tests use (needs root)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+assets: ## install the query UI from npm (served by the app, never fetched at run time)
+	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+
+serve: setup ## set up, validate and serve the graph on http://127.0.0.1:8000/
+	$(BIN)/libassoc serve
+
+test: setup system-deps ## set up and run the whole test suite
+	$(BIN)/pytest
+
+test-fast: setup ## the tests that need no external programs
+	$(BIN)/pytest -m "not slow"
+
+test-slow: setup system-deps ## only the tests that drive Chromium, Java clients and other stores
+	$(BIN)/pytest -m slow
+
+check: setup ## lint and type-check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+validate: setup ## validate the shipped data against the shapes
+	$(BIN)/libassoc validate
+
+dumps: setup ## write every dump into dist/dumps
+	$(BIN)/libassoc export --all dist/dumps
+
+bench: setup ## benchmark libassoc against rdflib-endpoint; writes bench/RESULTS.md
+	$(BIN)/python bench/run.py
+
+clean: ## remove the environment, the store and build outputs
+	rm -rf $(VENV) var dist node_modules

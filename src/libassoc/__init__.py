@@ -1,0 +1,3 @@
+"""libassoc: the knowledge graph of library associations."""
+
+__version__ = "0.1.0"

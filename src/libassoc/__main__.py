@@ -1,0 +1,3 @@
+from libassoc.cli import main
+
+raise SystemExit(main())

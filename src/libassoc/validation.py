@@ -1,0 +1,114 @@
+"""SHACL validation of the merged graph, with a report a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+import pyoxigraph as ox
+from pyshacl import validate as pyshacl_validate
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from libassoc.loader import DataFileError, discover
+from libassoc.namespaces import bind_prefixes
+from libassoc.store import merged_triples
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL result, in plain strings."""
+
+    shape: str
+    focus: str
+    path: str
+    value: str
+    component: str
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """Whether the data conforms, each result, and the SHACL report graph itself."""
+
+    conforms: bool
+    violations: tuple[Violation, ...]
+    report: Graph
+
+
+def load_shapes(shapes: Sequence[Path]) -> Graph:
+    """Every shapes file under ``shapes`` merged into one graph."""
+    graph = bind_prefixes(Graph())
+    for source in discover(shapes):
+        try:
+            graph.parse(source.path, format="turtle")
+        except Exception as error:  # rdflib raises many kinds; each names the line
+            raise DataFileError(source.path, str(error)) from error
+    return graph
+
+
+def to_rdflib(triples: Iterable[ox.Triple]) -> Graph:
+    """An rdflib graph with the same triples, for pyshacl."""
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    return bind_prefixes(Graph()).parse(data=data, format="nt")
+
+
+def validate_graph(data: Graph, shapes: Graph) -> ValidationOutcome:
+    """Validate ``data`` (the merge of all graphs, ontology included) against ``shapes``."""
+    conforms, report, _text = pyshacl_validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        allow_warnings=False,
+        advanced=True,
+    )
+    violations = tuple(sorted(_violations(report), key=lambda v: (v.shape, v.focus, v.path)))
+    return ValidationOutcome(bool(conforms), violations, bind_prefixes(report))
+
+
+def _text(graph: Graph, node: Node | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, URIRef):
+        return graph.namespace_manager.normalizeUri(node)
+    return str(node)
+
+
+def _violations(report: Graph) -> Iterable[Violation]:
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        yield Violation(
+            shape=_text(report, report.value(result, SH.sourceShape)),
+            focus=_text(report, report.value(result, SH.focusNode)),
+            path=_text(report, report.value(result, SH.resultPath)),
+            value=_text(report, report.value(result, SH.value)),
+            component=_text(report, report.value(result, SH.sourceConstraintComponent)),
+            severity=_text(report, report.value(result, SH.resultSeverity)),
+            message="; ".join(messages),
+        )
+
+
+def format_report(outcome: ValidationOutcome) -> str:
+    """The results grouped by shape, then by focus node."""
+    if outcome.conforms:
+        return "The data conforms to the shapes.\n"
+    lines = [f"The data does not conform: {len(outcome.violations)} problem(s).", ""]
+    for shape, by_shape in groupby(outcome.violations, key=lambda v: v.shape):
+        lines.append(f"Shape {shape}")
+        for focus, by_focus in groupby(by_shape, key=lambda v: v.focus):
+            lines.append(f"  {focus}")
+            for violation in by_focus:
+                where = f" {violation.path}" if violation.path else ""
+                value = f" (value: {violation.value})" if violation.value else ""
+                lines.append(f"    -{where}: {violation.message}{value}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def validate_store(store: ox.Store, shapes: Sequence[Path]) -> ValidationOutcome:
+    """Validate the store's merged graph against the shapes files under ``shapes``."""
+    return validate_graph(to_rdflib(merged_triples(store)), load_shapes(shapes))
