@@ -27,8 +27,10 @@ def _sources(args: argparse.Namespace) -> list[Path]:
 def _checked_store(args: argparse.Namespace) -> ox.Store:
     """Load and validate; print why and exit when the data is unreadable or invalid."""
     try:
+        paths = Paths()
         store = open_loaded_store(_sources(args))
-        outcome = validate_store(store, [Paths().shapes])
+        checks = QueryCatalog.from_dir(paths.queries).checks()
+        outcome = validate_store(store, [paths.shapes], checks)
     except DataFileError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(EXIT_UNREADABLE) from error

@@ -13,6 +13,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
+from libassoc.catalog import NamedQuery, run
 from libassoc.loader import DataFileError, discover
 from libassoc.namespaces import bind_prefixes
 from libassoc.store import merged_triples
@@ -109,6 +110,38 @@ def format_report(outcome: ValidationOutcome) -> str:
     return "\n".join(lines)
 
 
-def validate_store(store: ox.Store, shapes: Sequence[Path]) -> ValidationOutcome:
-    """Validate the store's merged graph against the shapes files under ``shapes``."""
-    return validate_graph(to_rdflib(merged_triples(store)), load_shapes(shapes))
+def check_violations(store: ox.Store, checks: Iterable[NamedQuery]) -> Iterable[Violation]:
+    """Rows of the must-be-empty queries: rules SHACL expresses badly (no blank nodes, ...)."""
+    for check in checks:
+        solutions = run(store, check.text)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise TypeError(f"{check.path}: a check must be a SELECT query")
+        names = [v.value for v in solutions.variables]
+        for solution in solutions:
+            values = {n: _term_text(solution[n]) for n in names}
+            yield Violation(
+                shape=f"check {check.name}",
+                focus=values[names[0]] if names else "",
+                path="",
+                value="",
+                component="must-be-empty query",
+                severity="Violation",
+                message=check.headers.get("message", check.question).format_map(values),
+            )
+
+
+def _term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> str:
+    if term is None:
+        return ""
+    return term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
+
+
+def validate_store(
+    store: ox.Store, shapes: Sequence[Path], checks: Iterable[NamedQuery] = ()
+) -> ValidationOutcome:
+    """Validate the store's merged graph against the shapes under ``shapes`` and the checks."""
+    outcome = validate_graph(to_rdflib(merged_triples(store)), load_shapes(shapes))
+    failed = tuple(check_violations(store, checks))
+    if not failed:
+        return outcome
+    return ValidationOutcome(False, outcome.violations + failed, outcome.report)

@@ -23,12 +23,13 @@ def create_app(config: ServerConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_loaded_store(config.sources, config.store)
-        outcome = validate_store(store, [config.paths.shapes])
+        catalog = QueryCatalog.from_dir(config.paths.queries)
+        outcome = validate_store(store, [config.paths.shapes], catalog.checks())
         if not outcome.conforms:
             raise InvalidDataError(format_report(outcome))
         app.state.config = config
         app.state.store = store
-        app.state.catalog = QueryCatalog.from_dir(config.paths.queries)
+        app.state.catalog = catalog
         yield
 
     app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
