@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from libassoc.loader import DataFileError
 from libassoc.results import RESULT_FORMATS, serialize_result
 from libassoc.settings import Paths
 from libassoc.store import open_loaded_store
-from libassoc.validation import format_report, validate_store
+from libassoc.validation import ShapesError, format_report, validate_store
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -31,7 +32,7 @@ def _checked_store(args: argparse.Namespace) -> ox.Store:
         store = open_loaded_store(_sources(args))
         checks = QueryCatalog.from_dir(paths.queries).checks()
         outcome = validate_store(store, [paths.shapes], checks)
-    except DataFileError as error:
+    except (DataFileError, ShapesError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(EXIT_UNREADABLE) from error
     if not outcome.conforms:
@@ -84,6 +85,50 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_token(args: argparse.Namespace) -> str | None:
+    if args.token_file is not None:
+        try:
+            return args.token_file.read_text(encoding="utf-8").strip() or None
+        except OSError as error:
+            print(f"error: {args.token_file}: {error.strerror}", file=sys.stderr)
+            raise SystemExit(EXIT_UNREADABLE) from error
+    return os.environ.get("LIBASSOC_WRITE_TOKEN") or None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    # The web layer loads only here, so the other commands start without it.
+    import uvicorn
+
+    from libassoc.web.app import InvalidDataError, create_app, open_checked_store
+    from libassoc.web.config import ServerConfig
+
+    token = _write_token(args)
+    if args.allow_updates and not token:
+        print(
+            "error: --allow-updates needs a write token: set LIBASSOC_WRITE_TOKEN or --token-file",
+            file=sys.stderr,
+        )
+        return EXIT_UNREADABLE
+    config = ServerConfig(
+        data=tuple(args.data or ()),
+        store=args.store or Paths().default_store,
+        query_timeout=args.query_timeout,
+        allow_updates=args.allow_updates,
+        write_token=token,
+        allowed_service_endpoints=tuple(args.allow_service or ()),
+    )
+    try:
+        store = open_checked_store(config)
+    except DataFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except InvalidDataError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_INVALID
+    uvicorn.run(create_app(config, store), host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def _data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
@@ -119,6 +164,35 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=[*RESULT_FORMATS, "table"], default="table")
     _data_option(query)
     query.set_defaults(handler=cmd_query, paths=None)
+
+    serve = commands.add_parser("serve", help="validate the data, then serve it over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--store", type=Path, metavar="PATH", help="the on-disk store (default: var/store)"
+    )
+    serve.add_argument(
+        "--query-timeout", type=float, default=30.0, metavar="S", help="per-query time limit"
+    )
+    serve.add_argument(
+        "--allow-updates",
+        action="store_true",
+        help="accept writes (SPARQL Update, Graph Store Protocol) from the token holder",
+    )
+    serve.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="the write token (default: $LIBASSOC_WRITE_TOKEN)",
+    )
+    serve.add_argument(
+        "--allow-service",
+        action="append",
+        metavar="IRI",
+        help="an endpoint that SERVICE may call (repeatable; default: none)",
+    )
+    _data_option(serve)
+    serve.set_defaults(handler=cmd_serve, paths=None)
     return parser
 
 

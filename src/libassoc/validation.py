@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
@@ -58,15 +59,24 @@ def to_rdflib(triples: Iterable[ox.Triple]) -> Graph:
     return bind_prefixes(Graph()).parse(data=data, format="nt")
 
 
+class ShapesError(Exception):
+    """The shapes themselves cannot be used: pyshacl could not load or apply them."""
+
+
 def validate_graph(data: Graph, shapes: Graph) -> ValidationOutcome:
     """Validate ``data`` (the merge of all graphs, ontology included) against ``shapes``."""
-    conforms, report, _text = pyshacl_validate(
-        data,
-        shacl_graph=shapes,
-        inference="none",
-        allow_warnings=False,
-        advanced=True,
-    )
+    try:
+        conforms, report, _text = pyshacl_validate(
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            allow_warnings=False,
+            advanced=True,
+        )
+    except ReportableRuntimeError as error:
+        raise ShapesError(f"the shapes cannot be used: {error.message}") from error
+    if not isinstance(report, Graph):  # pyshacl returns a ValidationFailure instead of a report
+        raise ShapesError(f"validation failed to run: {getattr(report, 'message', report)}")
     violations = tuple(sorted(_violations(report), key=lambda v: (v.shape, v.focus, v.path)))
     return ValidationOutcome(bool(conforms), violations, bind_prefixes(report))
 
