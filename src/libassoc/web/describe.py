@@ -1,0 +1,95 @@
+"""What the server says about one IRI: the quads a harvester needs to walk the graph both ways.
+
+The description of a document IRI ``doc`` (an entity, or a namespace like the ontology whose
+terms are ``doc#term``) is, with the named graph of each quad:
+
+- its own quads: every quad whose subject is ``doc`` or one of its hash IRIs;
+- the quads that point at it: every quad whose object is one of those;
+- for every other IRI these link to: its labels, and, when it lies outside the base
+  namespace (so no page of ours serves it), all of its quads.
+
+Every subject in the base namespace is some document's own subject, and every other subject is
+either linked from or links to a document, so the union of all descriptions is the whole
+dataset: that is what lets a crawler harvest the merged graph from the pages alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from rdflib.namespace import RDFS, SDO, SKOS
+
+from libassoc.catalog import QueryCatalog
+from libassoc.namespaces import BASE
+from libassoc.store import DEFAULT_GRAPH
+from libassoc.web.app_queries import select
+
+LABELS = tuple(ox.NamedNode(str(p)) for p in (SDO.name, RDFS.label, SKOS.prefLabel))
+
+
+@dataclass(frozen=True)
+class Description:
+    """The quads served for ``document`` and the subjects it covers (itself first)."""
+
+    document: ox.NamedNode
+    subjects: tuple[ox.NamedNode, ...]
+    quads: tuple[ox.Quad, ...]
+
+    @property
+    def own(self) -> list[ox.Quad]:
+        return [q for q in self.quads if q.subject in self.subjects]
+
+    @property
+    def incoming(self) -> list[ox.Quad]:
+        return [
+            q for q in self.quads if q.object in self.subjects and q.subject not in self.subjects
+        ]
+
+    def triples(self) -> list[ox.Triple]:
+        """Each triple once, whichever graphs state it: the description as a plain graph."""
+        return sorted({q.triple for q in self.quads}, key=str)
+
+
+def _named(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
+    return {q for q in quads if q.graph_name != DEFAULT_GRAPH}
+
+
+def document_subjects(
+    store: ox.Store, catalog: QueryCatalog, document: ox.NamedNode
+) -> list[ox.NamedNode]:
+    """``document`` and the hash IRIs under it that are subjects in the store."""
+    hashed = [row["subject"] for row in select(store, catalog, "document-subjects", doc=document)]
+    return [document, *(s for s in hashed if isinstance(s, ox.NamedNode))]
+
+
+def _linked_quads(store: ox.Store, thing: ox.NamedNode) -> set[ox.Quad]:
+    if not thing.value.startswith(BASE):
+        return _named(store.quads_for_pattern(thing, None, None, None))
+    found: set[ox.Quad] = set()
+    for label in LABELS:
+        found |= _named(store.quads_for_pattern(thing, label, None, None))
+    return found
+
+
+def describe(store: ox.Store, catalog: QueryCatalog, document: ox.NamedNode) -> Description | None:
+    """The description of ``document``, or None when the store does not mention it."""
+    subjects = document_subjects(store, catalog, document)
+    own: set[ox.Quad] = set()
+    incoming: set[ox.Quad] = set()
+    for subject in subjects:
+        own |= _named(store.quads_for_pattern(subject, None, None, None))
+        incoming |= _named(store.quads_for_pattern(None, None, subject, None))
+    if not own and not incoming:
+        return None
+    covered = set(subjects)
+    linked = {q.object for q in own if isinstance(q.object, ox.NamedNode)}
+    linked |= {q.subject for q in incoming if isinstance(q.subject, ox.NamedNode)}
+    quads = own | incoming
+    for thing in sorted(linked - covered, key=str):
+        quads |= _linked_quads(store, thing)
+    ordered = sorted(
+        quads, key=lambda q: (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+    )
+    return Description(document, tuple(subjects), tuple(ordered))

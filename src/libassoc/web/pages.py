@@ -1,0 +1,247 @@
+"""The linked-data face of the server: the home page, a page per IRI, VoID, the sitemap, the dumps.
+
+An entity ``<BASE + rest>`` is answered at ``/{rest}`` in the representation content
+negotiation picks (``Vary: Accept``), or the one a file extension or ``?format=`` names. Every
+answer links its alternates in a ``Link`` header, and says which IRI it ``describes``.
+The catch-all route comes last: the app includes this router after every other one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib.resources import files
+
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+
+from libassoc import dumps
+from libassoc.namespaces import BASE, SHAPES_IRI
+from libassoc.store import DEFAULT_GRAPH
+from libassoc.void import dataset_iri, describe_dataset
+from libassoc.web import dumps_route
+from libassoc.web.app_queries import select
+from libassoc.web.describe import Description, describe
+from libassoc.web.jsonld import schema_org
+from libassoc.web.problem import HttpProblem
+from libassoc.web.representation import (
+    HTML,
+    REPRESENTATIONS,
+    Representation,
+    by_accept,
+    by_key,
+    split_extension,
+)
+from libassoc.web.shapes_document import load_shapes_store, shapes_description
+from libassoc.web.sitemap import sitemap
+from libassoc.web.templating import render
+from libassoc.web.view import Link, href, page
+
+STYLE = files("libassoc.web").joinpath("static/style.css").read_bytes()
+VOID_PATH = "/.well-known/void"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.shapes = load_shapes_store(app.state.config.paths.shapes)
+    yield
+
+
+router = APIRouter(lifespan=lifespan)
+router.include_router(dumps_route.router)
+
+
+@dataclass(frozen=True)
+class Alternate:
+    href: str
+    media_type: str
+    label: str
+
+
+def alternates(path: str, by_format: bool = False) -> list[Alternate]:
+    """Every representation of the page at ``path``: as a file extension, or as ``?format=``."""
+    return [
+        Alternate(
+            f"{path}?format={r.keys[0]}" if by_format else f"{path}.{r.extension}",
+            r.media_type,
+            r.name if r is not HTML else "web page",
+        )
+        for r in REPRESENTATIONS
+    ]
+
+
+def _link_header(links: Iterable[Alternate], describes: str | None) -> str:
+    parts = [f'<{a.href}>; rel="alternate"; type="{a.media_type}"' for a in links]
+    parts.append(f'<{VOID_PATH}>; rel="describedby"')
+    if describes:
+        parts.append(f'<{describes}>; rel="describes"')
+    return ", ".join(parts)
+
+
+def _choose(request: Request, by_extension: Representation | None) -> Representation:
+    wanted = request.query_params.get("format")
+    if wanted:
+        chosen = by_key(wanted)
+        if chosen is None:
+            offered = ", ".join(r.keys[0] for r in REPRESENTATIONS)
+            raise HttpProblem(406, f"format={wanted!r} is not offered. Offered: {offered}.")
+        return chosen
+    if by_extension:
+        return by_extension
+    chosen = by_accept(request.headers.get("accept"))
+    if chosen is None:
+        offered = ", ".join(r.media_type for r in REPRESENTATIONS)
+        raise HttpProblem(
+            406,
+            f"None of Accept: {request.headers.get('accept')!r} is offered here. "
+            f"Offered: {offered}.",
+            headers={"vary": "Accept"},
+        )
+    return chosen
+
+
+def _rdf_response(
+    items: list[ox.Quad] | list[ox.Triple], representation: Representation, headers: dict[str, str]
+) -> Response:
+    if representation.dump_format is None:
+        raise TypeError("not an RDF representation")
+    body = dumps.serialize(items, representation.dump_format)
+    return Response(body, media_type=representation.content_type, headers=headers)
+
+
+def _headers(links: list[Alternate], describes: str | None) -> dict[str, str]:
+    return {"vary": "Accept", "link": _link_header(links, describes)}
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    link: Link
+    children: tuple[TreeNode, ...]
+
+
+def organization_tree(request: Request) -> list[TreeNode]:
+    """Every organization, each division under the organization it is part of."""
+    rows = select(request.app.state.store, request.app.state.catalog, "organizations")
+    names: dict[str, str] = {}
+    children: dict[str, list[str]] = defaultdict(list)
+    parents: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        organization = row["organization"]
+        if not isinstance(organization, ox.NamedNode):
+            continue
+        names.setdefault(organization.value, str(getattr(row["name"], "value", "")))
+        parent = row["parent"]
+        if isinstance(parent, ox.NamedNode) and organization.value not in children[parent.value]:
+            children[parent.value].append(organization.value)
+            parents[organization.value].add(parent.value)
+
+    def node(iri: str, seen: frozenset[str]) -> TreeNode:
+        below = [c for c in children.get(iri, []) if c in names and c not in seen]
+        ordered = sorted(below, key=lambda c: names[c].lower())
+        return TreeNode(Link(names[iri], href(iri)), tuple(node(c, seen | {c}) for c in ordered))
+
+    roots = [o for o in names if not parents[o] & names.keys()]
+    return [node(o, frozenset({o})) for o in sorted(roots, key=lambda o: names[o].lower())]
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    return render(request, "home.html", organizations=organization_tree(request), alternates=[])
+
+
+@router.get("/page-assets/style.css", include_in_schema=False)
+def style() -> Response:
+    return Response(STYLE, media_type="text/css", headers={"cache-control": "max-age=3600"})
+
+
+@router.get("/sitemap.xml", include_in_schema=False)
+def sitemap_xml(request: Request) -> Response:
+    body = sitemap(request.app.state.store, str(request.base_url))
+    return Response(body, media_type="application/xml")
+
+
+@router.get("/robots.txt", include_in_schema=False)
+def robots(request: Request) -> Response:
+    return Response(
+        f"User-agent: *\nAllow: /\nSitemap: {request.base_url}sitemap.xml\n",
+        media_type="text/plain",
+    )
+
+
+def _html_page(
+    request: Request, description: Description, store: ox.Store, links: list[Alternate]
+) -> Response:
+    shown = page(store, description)
+    jsonld = schema_org(description.document, list(description.own))
+    if len(jsonld) <= 2:  # only @context and @id: no schema.org fact to tell search engines
+        jsonld = {}
+    headers = _headers(links, description.document.value)
+    return render(
+        request, "entity.html", page=shown, jsonld=jsonld, alternates=links, headers=headers
+    )
+
+
+def _respond(
+    request: Request,
+    description: Description,
+    store: ox.Store,
+    path: str,
+    by_extension: Representation | None,
+) -> Response:
+    representation = _choose(request, by_extension)
+    links = alternates(path)
+    if representation is HTML:
+        return _html_page(request, description, store, links)
+    dump_format = representation.dump_format
+    items = (
+        list(description.quads)
+        if dump_format and dump_format.carries_graphs
+        else description.triples()
+    )
+    return _rdf_response(items, representation, _headers(links, description.document.value))
+
+
+@router.get(VOID_PATH, include_in_schema=False)
+def void(request: Request) -> Response:
+    store = request.app.state.store
+    triples = describe_dataset(store, request.app.state.dumps)
+    representation = _choose(request, None)
+    links = alternates(VOID_PATH, by_format=True)
+    if representation is HTML:
+        return _html_page(request, _void_description(store, triples), store, links)
+    return _rdf_response(triples, representation, _headers(links, None))
+
+
+def _void_description(store: ox.Store, triples: list[ox.Triple]) -> Description:
+    """The dataset description laid out as a page: the dataset first, then each node it names."""
+    dataset = dataset_iri(store)
+    others = {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)} - {dataset}
+    quads = tuple(ox.Quad(t.subject, t.predicate, t.object, DEFAULT_GRAPH) for t in triples)
+    return Description(dataset, (dataset, *sorted(others, key=str)), quads)
+
+
+def _find(request: Request, rest: str) -> tuple[Description, ox.Store] | None:
+    if rest == SHAPES_IRI[len(BASE) :]:
+        shapes = request.app.state.shapes
+        return shapes_description(shapes), shapes
+    store = request.app.state.store
+    found = describe(store, request.app.state.catalog, ox.NamedNode(BASE + rest))
+    return (found, store) if found else None
+
+
+@router.api_route("/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
+def entity(request: Request, rest: str) -> Response:
+    found = _find(request, rest)
+    by_extension = None
+    if found is None:
+        stem, by_extension = split_extension(rest)
+        if by_extension:
+            rest = stem
+            found = _find(request, rest)
+    if found is None:
+        raise HttpProblem(404, f"Nothing is known about <{BASE}{rest}>.")
+    description, store = found
+    return _respond(request, description, store, "/" + rest, by_extension)
