@@ -8,17 +8,19 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 
 from libassoc import dumps
 from libassoc.catalog import QueryCatalog, run
 from libassoc.loader import DataFileError
+from libassoc.push import TOKEN_VARIABLE, PushError, push
 from libassoc.results import RESULT_FORMATS, serialize_result
 from libassoc.settings import Paths
 from libassoc.store import open_loaded_store
 from libassoc.validation import ShapesError, format_report, validate_store
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def _sources(args: argparse.Namespace) -> list[Path]:
@@ -116,6 +118,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         allow_updates=args.allow_updates,
         write_token=token,
         allowed_service_endpoints=tuple(args.allow_service or ()),
+        max_result_rows=args.max_rows,
+        max_request_bytes=args.max_request_bytes,
     )
     try:
         store = open_checked_store(config)
@@ -126,6 +130,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return EXIT_INVALID
     uvicorn.run(create_app(config, store), host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    # The token comes only from the environment: a command line shows in `ps` and in shell history.
+    token = os.environ.get(TOKEN_VARIABLE) or None
+    store = _checked_store(args)
+    try:
+        for graph in push(store, args.store_url, token):
+            print(f"{graph.graph}\t{graph.triples} triples\tHTTP {graph.status}")
+    except (PushError, httpx.HTTPError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_REFUSED
     return EXIT_OK
 
 
@@ -175,6 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--query-timeout", type=float, default=30.0, metavar="S", help="per-query time limit"
     )
     serve.add_argument(
+        "--max-rows", type=int, default=100_000, metavar="N", help="most rows or triples per answer"
+    )
+    serve.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="largest request body (and URL) accepted",
+    )
+    serve.add_argument(
         "--allow-updates",
         action="store_true",
         help="accept writes (SPARQL Update, Graph Store Protocol) from the token holder",
@@ -193,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_option(serve)
     serve.set_defaults(handler=cmd_serve, paths=None)
+
+    push_command = commands.add_parser(
+        "push",
+        help="send every named graph to a SPARQL 1.1 Graph Store Protocol endpoint "
+        f"(bearer token from ${TOKEN_VARIABLE})",
+    )
+    push_command.add_argument(
+        "--store-url", required=True, metavar="URL", help="the endpoint, e.g. http://host/store"
+    )
+    _data_option(push_command)
+    push_command.set_defaults(handler=cmd_push, paths=None)
     return parser
 
 

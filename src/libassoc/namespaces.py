@@ -31,6 +31,7 @@ ENTITY = Namespace(BASE)
 GRAPH = Namespace(BASE + "graph/")
 ORG = Namespace("http://www.w3.org/ns/org#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")  # W3C IRIs naming each syntax
 SHAPES = Namespace(SHAPES_IRI + "#")
 
 

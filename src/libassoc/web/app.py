@@ -5,32 +5,70 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pyoxigraph as ox
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from libassoc.catalog import QueryCatalog
 from libassoc.store import open_loaded_store
 from libassoc.validation import format_report, validate_store
+from libassoc.web import graph_store, pages, sparql, ui, update
 from libassoc.web.config import ServerConfig
+from libassoc.web.errors import install_error_handlers
+from libassoc.web.pool import QueryPool
+from libassoc.web.state import Service
 
 
 class InvalidDataError(RuntimeError):
     """The data does not conform to the shapes; the server refuses to start."""
 
 
-def create_app(config: ServerConfig) -> FastAPI:
-    """Load and validate the data, then serve it."""
+def open_checked_store(config: ServerConfig) -> ox.Store:
+    """The loaded store, or InvalidDataError with the SHACL report when the data breaks a shape."""
+    store = open_loaded_store(config.sources, config.store)
+    outcome = validate_store(store, [config.paths.shapes])
+    if not outcome.conforms:
+        raise InvalidDataError(format_report(outcome))
+    return store
+
+
+def create_app(config: ServerConfig, store: ox.Store | None = None) -> FastAPI:
+    """Serve ``store`` (already validated), or load and validate the data at start-up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_loaded_store(config.sources, config.store)
-        catalog = QueryCatalog.from_dir(config.paths.queries)
-        outcome = validate_store(store, [config.paths.shapes], catalog.checks())
-        if not outcome.conforms:
-            raise InvalidDataError(format_report(outcome))
+        service = Service(
+            config=config,
+            store=store if store is not None else open_checked_store(config),
+            pool=QueryPool(config.query_workers, config.query_timeout),
+            catalog=QueryCatalog.from_dir(config.paths.queries),
+        )
+        await service.start()
         app.state.config = config
-        app.state.store = store
-        app.state.catalog = catalog
-        yield
+        app.state.store = service.store
+        app.state.catalog = service.catalog
+        app.state.service = service
+        try:
+            yield
+        finally:
+            service.pool.close()
 
     app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # Any site may query; no credentials, so a page elsewhere cannot act as a logged-in user.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        max_age=86400,
+    )
+    install_error_handlers(app)
+    app.include_router(sparql.router)
+    app.include_router(update.router)
+    app.include_router(graph_store.router)
+    ui.mount_assets(app, config.assets)
+
+    # Last: the linked-data pages' catch-all route `/{rest:path}` must not shadow the routes above.
+    app.include_router(pages.router)
     return app

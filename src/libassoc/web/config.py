@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,13 @@ class ServerConfig:
     allow_updates: bool = False
     write_token: str | None = None
     allowed_service_endpoints: tuple[str, ...] = ()
+    # Each worker holds a copy of the data; two keep a cheap query free while another runs long.
+    query_workers: int = field(default_factory=lambda: max(2, min(4, os.cpu_count() or 2)))
+
+    @property
+    def assets(self) -> Path:
+        """Where ``make assets`` (npm ci) put the query UI."""
+        return self.paths.root / "node_modules" / "@zazuko" / "yasgui" / "build"
 
     @property
     def sources(self) -> tuple[Path, ...]:

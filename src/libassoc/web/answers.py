@@ -1,0 +1,17 @@
+"""A worker's outcome as an HTTP response."""
+
+from __future__ import annotations
+
+from fastapi.responses import Response
+
+from libassoc.web.errors import problem_response
+from libassoc.web.evaluation import Answer, Outcome
+from libassoc.web.problem import HttpProblem
+
+VARY = {"Vary": "Accept"}
+
+
+def respond(outcome: Outcome) -> Response:
+    if isinstance(outcome, Answer):
+        return Response(outcome.body, media_type=outcome.content_type, headers=VARY)
+    return problem_response(HttpProblem(outcome.status, outcome.message, VARY))

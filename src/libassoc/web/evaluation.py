@@ -1,0 +1,167 @@
+"""Evaluate one job on a store and write the answer's bytes: the work a query worker does.
+
+Everything expensive happens here, in the worker process, so the time limit covers evaluation
+and serialization alike, and the web process only moves bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sized
+from dataclasses import dataclass
+from itertools import islice
+
+import pyoxigraph as ox
+
+from libassoc.namespaces import VOCABULARY_PREFIXES
+from libassoc.web.formats import BY_NAME, Family, OutputFormat, choose
+from libassoc.web.problem import HttpProblem
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """A SPARQL query and how to answer it.
+
+    ``default_graphs``/``named_graphs`` are the protocol's dataset; None keeps the store's own
+    (the merge of all graphs as default graph, every graph as named graph).
+    """
+
+    text: str
+    accept: str | None = None
+    format_param: str | None = None
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    max_rows: int | None = None
+
+
+@dataclass(frozen=True)
+class GraphJob:
+    """One graph of the store (None: the default graph) in one RDF syntax."""
+
+    graph: str | None
+    format_name: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    message: str
+
+
+Outcome = Answer | Refusal
+
+_POSITION = re.compile(r"^error at (\d+):(\d+): ")
+
+
+def parser_message(error: SyntaxError) -> str:
+    """Oxigraph's message, its ``L:C`` position spelled out for a person."""
+    message = error.msg or str(error)
+    return _POSITION.sub(r"line \1, column \2: ", message)
+
+
+def _term(term: object) -> dict[str, object]:
+    """A term as SPARQL 1.1 Query Results JSON (with the RDF 1.2 ``triple`` form)."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
+        return {"type": "triple", "value": {k: _term(v) for k, v in parts.items()}}
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _capped(items: Sized, max_rows: int | None, what: str) -> None:
+    if max_rows is not None and len(items) > max_rows:
+        raise HttpProblem(
+            400,
+            f"The result has more than {max_rows} {what}, the most this endpoint returns. "
+            "Narrow the query or add LIMIT (and OFFSET to page through it).",
+        )
+
+
+def _solutions(result: ox.QuerySolutions, output: OutputFormat, max_rows: int | None) -> bytes:
+    variables = [v.value for v in result.variables]
+    limit = None if max_rows is None else max_rows + 1
+    rows = list(islice(result, limit))
+    _capped(rows, max_rows, "rows")
+    bindings = [
+        {name: _term(row[name]) for name in variables if row[name] is not None} for row in rows
+    ]
+    data = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
+    if output.results_format is ox.QueryResultsFormat.JSON:
+        return data
+    # Rows had to be counted before writing; Oxigraph writes the other syntaxes from the JSON.
+    parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(parsed, ox.QuerySolutions)  # noqa: S101 (JSON with a head is solutions)
+    return parsed.serialize(format=output.results_format) or b""
+
+
+def write_rdf(triples: list[ox.Triple], output: OutputFormat) -> bytes:
+    """Triples in an RDF syntax; JSON-LD comes out expanded, every term a full IRI."""
+    assert output.rdf_format is not None  # noqa: S101 (RDF family only)
+    return ox.serialize(triples, format=output.rdf_format, prefixes=VOCABULARY_PREFIXES) or b""
+
+
+def _graphs(iris: tuple[str, ...]) -> list[ox.NamedNode | ox.BlankNode]:
+    return [ox.NamedNode(iri) for iri in iris]
+
+
+def run_query(store: ox.Store, job: QueryJob) -> Outcome:
+    """Evaluate ``job`` with Oxigraph; every failure a client can cause becomes a Refusal."""
+    try:
+        dataset_given = job.default_graphs is not None or job.named_graphs is not None
+        result = store.query(
+            job.text,
+            # The protocol says: a dataset given by either parameter replaces the whole default
+            # dataset, so a missing list means an empty one.
+            default_graph=list(_graphs(job.default_graphs or ())) if dataset_given else None,
+            named_graphs=_graphs(job.named_graphs or ()) if dataset_given else None,
+        )
+        if isinstance(result, ox.QueryTriples):
+            output = choose(Family.RDF, job.accept, job.format_param)
+            limit = None if job.max_rows is None else job.max_rows + 1
+            triples = list(islice(result, limit))
+            _capped(triples, job.max_rows, "triples")
+            return Answer(write_rdf(triples, output), output.content_type)
+        output = choose(Family.RESULTS, job.accept, job.format_param)
+        if isinstance(result, ox.QueryBoolean):
+            assert output.results_format is not None  # noqa: S101
+            return Answer(
+                result.serialize(format=output.results_format) or b"", output.content_type
+            )
+        return Answer(_solutions(result, output, job.max_rows), output.content_type)
+    except HttpProblem as problem:
+        return Refusal(problem.status, problem.message)
+    except SyntaxError as error:
+        return Refusal(400, f"The query is not valid SPARQL: {parser_message(error)}")
+    except OSError as error:  # a SERVICE call to an allow-listed endpoint failed
+        return Refusal(502, f"The query could not be completed: {error}")
+
+
+def read_graph(store: ox.Store, job: GraphJob) -> Outcome:
+    """The triples of one graph; 404 for a graph the store does not hold."""
+    graph: ox.NamedNode | ox.DefaultGraph
+    if job.graph is None:
+        graph = ox.DefaultGraph()
+    else:
+        graph = ox.NamedNode(job.graph)
+        if not store.contains_named_graph(graph):
+            return Refusal(404, f"This dataset has no graph <{job.graph}>.")
+    output = BY_NAME[job.format_name]
+    triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+    return Answer(write_rdf(triples, output), output.content_type)

@@ -1,0 +1,188 @@
+"""The response syntaxes the endpoint offers, and picking one from ``Accept`` or ``format=``.
+
+Two families: SPARQL results (SELECT, ASK) and RDF (CONSTRUCT, DESCRIBE, graph reads, the
+service description). Each syntax has one media type it answers with, a few other media types
+that ask for it, short names for the ``format`` parameter, and its W3C format IRI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import pyoxigraph as ox
+
+from libassoc.namespaces import FORMATS
+from libassoc.web.conneg import negotiate
+from libassoc.web.problem import HttpProblem
+
+
+class Family(Enum):
+    RESULTS = "SPARQL results (SELECT, ASK)"
+    RDF = "RDF (CONSTRUCT, DESCRIBE, graphs)"
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """One syntax a response can be written in."""
+
+    name: str
+    family: Family
+    media_type: str
+    also_accepted: tuple[str, ...]
+    short_names: tuple[str, ...]
+    iri: str
+    results_format: ox.QueryResultsFormat | None = None
+    rdf_format: ox.RdfFormat | None = None
+
+    @property
+    def content_type(self) -> str:
+        """The ``Content-Type`` header: text types say their charset, which is always UTF-8."""
+        return self.media_type + ("; charset=utf-8" if self.media_type.startswith("text/") else "")
+
+
+RESULT_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat(
+        "json",
+        Family.RESULTS,
+        "application/sparql-results+json",
+        ("application/json",),
+        ("json", "srj"),
+        str(FORMATS["SPARQL_Results_JSON"]),
+        results_format=ox.QueryResultsFormat.JSON,
+    ),
+    OutputFormat(
+        "xml",
+        Family.RESULTS,
+        "application/sparql-results+xml",
+        ("application/xml", "text/xml"),
+        ("xml", "srx"),
+        str(FORMATS["SPARQL_Results_XML"]),
+        results_format=ox.QueryResultsFormat.XML,
+    ),
+    OutputFormat(
+        "csv",
+        Family.RESULTS,
+        "text/csv",
+        (),
+        ("csv",),
+        str(FORMATS["SPARQL_Results_CSV"]),
+        results_format=ox.QueryResultsFormat.CSV,
+    ),
+    OutputFormat(
+        "tsv",
+        Family.RESULTS,
+        "text/tab-separated-values",
+        (),
+        ("tsv",),
+        str(FORMATS["SPARQL_Results_TSV"]),
+        results_format=ox.QueryResultsFormat.TSV,
+    ),
+)
+
+RDF_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat(
+        "turtle",
+        Family.RDF,
+        "text/turtle",
+        ("application/x-turtle",),
+        ("turtle", "ttl"),
+        str(FORMATS["Turtle"]),
+        rdf_format=ox.RdfFormat.TURTLE,
+    ),
+    OutputFormat(
+        "ntriples",
+        Family.RDF,
+        "application/n-triples",
+        ("text/plain",),
+        ("ntriples", "nt", "n-triples"),
+        str(FORMATS["N-Triples"]),
+        rdf_format=ox.RdfFormat.N_TRIPLES,
+    ),
+    OutputFormat(
+        "jsonld",
+        Family.RDF,
+        "application/ld+json",
+        ("application/json",),
+        ("jsonld", "json-ld", "json"),
+        str(FORMATS["JSON-LD"]),
+        rdf_format=ox.RdfFormat.JSON_LD,
+    ),
+    OutputFormat(
+        "rdfxml",
+        Family.RDF,
+        "application/rdf+xml",
+        ("application/xml", "text/xml"),
+        ("rdfxml", "rdf", "xml"),
+        str(FORMATS["RDF_XML"]),
+        rdf_format=ox.RdfFormat.RDF_XML,
+    ),
+    OutputFormat(
+        "trig",
+        Family.RDF,
+        "application/trig",
+        (),
+        ("trig",),
+        str(FORMATS["TriG"]),
+        rdf_format=ox.RdfFormat.TRIG,
+    ),
+    OutputFormat(
+        "nquads",
+        Family.RDF,
+        "application/n-quads",
+        (),
+        ("nquads", "nq", "n-quads"),
+        str(FORMATS["N-Quads"]),
+        rdf_format=ox.RdfFormat.N_QUADS,
+    ),
+)
+
+FAMILIES: dict[Family, tuple[OutputFormat, ...]] = {
+    Family.RESULTS: RESULT_FORMATS,
+    Family.RDF: RDF_FORMATS,
+}
+
+BY_NAME: dict[str, OutputFormat] = {f.name: f for f in (*RESULT_FORMATS, *RDF_FORMATS)}
+
+
+def offered_media_types(formats: tuple[OutputFormat, ...]) -> list[str]:
+    """Every media type that selects one of ``formats``; main types first, so they win ties."""
+    return [f.media_type for f in formats] + [m for f in formats for m in f.also_accepted]
+
+
+def _by_media_type(formats: tuple[OutputFormat, ...], media_type: str) -> OutputFormat | None:
+    for output in formats:
+        if media_type == output.media_type or media_type in output.also_accepted:
+            return output
+    return None
+
+
+def _options(formats: tuple[OutputFormat, ...]) -> str:
+    return ", ".join(f"{f.media_type} (format={f.short_names[0]})" for f in formats)
+
+
+def choose(family: Family, accept: str | None, format_param: str | None) -> OutputFormat:
+    """The syntax to answer in: ``format`` overrides ``Accept``; 406 when nothing offered fits."""
+    formats = FAMILIES[family]
+    if format_param:
+        wanted = format_param.strip().lower()
+        for output in formats:
+            if wanted in output.short_names:
+                return output
+        by_type = _by_media_type(formats, wanted.split(";")[0].strip())
+        if by_type is not None:
+            return by_type
+        raise HttpProblem(
+            406,
+            f"format={format_param!r} is not offered for {family.value}. "
+            f"Offered: {_options(formats)}.",
+        )
+    chosen = negotiate(accept, offered_media_types(formats))
+    found = _by_media_type(formats, chosen) if chosen else None
+    if found is None:
+        raise HttpProblem(
+            406,
+            f"None of the media types in Accept: {accept!r} is offered for {family.value}. "
+            f"Offered: {_options(formats)}.",
+        )
+    return found

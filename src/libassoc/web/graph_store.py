@@ -1,0 +1,113 @@
+"""``/store``: the SPARQL 1.1 Graph Store Protocol, ``?default`` or ``?graph=IRI``.
+
+Reads are open to everyone. Writes (PUT replaces a graph, POST adds to it, DELETE drops it) need
+``--allow-updates`` and the write token, and go through the validating transaction. The default
+graph is derived from the named graphs, so it is read-only.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from libassoc.web.answers import respond
+from libassoc.web.auth import authorize_write
+from libassoc.web.evaluation import GraphJob
+from libassoc.web.formats import Family, choose
+from libassoc.web.problem import HttpProblem
+from libassoc.web.protocol import media_type, parse_params, read_body, single
+from libassoc.web.shacl_report import report_response
+from libassoc.web.state import service_of
+from libassoc.web.transaction import Change, commit
+
+router = APIRouter()
+
+READ_ONLY_DEFAULT = {"Allow": "GET, HEAD"}
+
+
+def _target(request: Request) -> tuple[str | None, str | None]:
+    """The graph named by the request (None: the default graph), and the ``format`` parameter."""
+    params = parse_params(request.url.query, "URL query string")
+    graph = single(params, "graph")
+    if ("default" in params) == (graph is not None):
+        raise HttpProblem(
+            400, "Name exactly one graph: ?default for the default graph, or ?graph=IRI."
+        )
+    if graph is not None and not graph.strip():
+        raise HttpProblem(400, "?graph= needs an IRI.")
+    return graph, single(params, "format")
+
+
+@router.api_route("/store", methods=["GET", "HEAD"], name="graph_store")
+async def read(request: Request) -> Response:
+    service = service_of(request)
+    graph, format_param = _target(request)
+    output = choose(Family.RDF, request.headers.get("accept"), format_param)
+    return respond(await service.pool.submit(GraphJob(graph, output.name)))
+
+
+def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]:
+    rdf_format = ox.RdfFormat.from_media_type(content_type) if content_type else None
+    if rdf_format is None:
+        raise HttpProblem(
+            415,
+            f"Send the graph as Turtle, N-Triples, RDF/XML or JSON-LD (Content-Type), "
+            f"not {content_type or 'no Content-Type'!r}.",
+        )
+    try:
+        triples = ox.parse(body, format=rdf_format, base_iri=graph.value, without_named_graphs=True)
+        return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+    except SyntaxError as error:
+        raise HttpProblem(
+            400, f"The request body is not valid {rdf_format.name}: {error.msg}"
+        ) from error
+
+
+def _change(method: str, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
+    def change(store: ox.Store) -> None:
+        if method == "DELETE":
+            if not store.contains_named_graph(graph):
+                raise HttpProblem(404, f"This dataset has no graph <{graph.value}>.")
+            store.remove_graph(graph)
+            return
+        if method == "PUT":
+            store.clear_graph(graph)
+        store.add_graph(graph)
+        store.extend(quads)
+
+    return change
+
+
+@router.api_route("/store", methods=["PUT", "POST", "DELETE"])
+async def write(request: Request) -> Response:
+    service = service_of(request)
+    authorize_write(request, service.config)
+    target, _ = _target(request)
+    if target is None:
+        raise HttpProblem(
+            405,
+            "The default graph is the merge of all named graphs and cannot be written; "
+            "write to a named graph with ?graph=IRI.",
+            READ_ONLY_DEFAULT,
+        )
+    graph = ox.NamedNode(target) if _is_iri(target) else None
+    if graph is None:
+        raise HttpProblem(400, f"?graph={target!r} is not an absolute IRI.")
+    quads: list[ox.Quad] = []
+    if request.method != "DELETE":
+        body = await read_body(request, service.config.max_request_bytes)
+        quads = _parse(body, media_type(request), graph)
+    existed = target in service.graphs
+    refused = await commit(service, _change(request.method, graph, quads))
+    if refused is not None:
+        return report_response(refused, request.headers.get("accept"))
+    return Response(status_code=204 if existed or request.method == "DELETE" else 201)
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return ":" in text

@@ -1,0 +1,130 @@
+"""What a SPARQL text asks for, found by scanning its tokens before anything evaluates it.
+
+pyoxigraph offers no parser without an evaluator, and evaluating is exactly what must not happen
+before we know whether the text would reach the network: Oxigraph follows ``SERVICE`` and
+``LOAD`` itself. So a small lexer, faithful to the SPARQL 1.1 grammar for strings, comments, IRIs
+and prefixed names, finds the query form and every IRI that ``SERVICE``, ``FROM``, ``FROM NAMED``
+and ``LOAD`` name. It decides nothing about validity: Oxigraph's parser does that afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS = _PN_CHARS_BASE + "_0-9\u00b7\u0300-\u036f\u203f-\u2040\\-"
+
+_PN_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
+_PLX = rf"(?:%[0-9A-Fa-f]{{2}}|{_PN_LOCAL_ESC})"
+_PN_PREFIX = rf"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PN_LOCAL = rf"(?:[{_PN_CHARS}:]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+
+_TOKEN = re.compile(
+    "|".join(
+        (
+            r"(?P<space>\s+)",
+            r"(?P<comment>#[^\n\r]*)",
+            r"(?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''"
+            r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+            r"|'(?:[^'\\\n\r]|\\.)*'"
+            r'|"(?:[^"\\\n\r]|\\.)*")',
+            r'(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)',
+            rf"(?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)",
+            rf"(?P<var>[?$][{_PN_CHARS}]+)",
+            r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)",
+            r"(?P<other>.)",
+        )
+    ),
+    re.DOTALL,
+)
+
+FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+
+
+@dataclass
+class Outline:
+    """The query form (None for an update or an unreadable text) and the IRIs it would fetch."""
+
+    form: str | None = None
+    services: list[str] = field(default_factory=list)
+    dataset: list[str] = field(default_factory=list)
+    loads: list[str] = field(default_factory=list)
+    unnamed_services: int = 0
+
+
+def tokens(text: str) -> list[Token]:
+    """The tokens of ``text`` that carry meaning (no white space, no comments)."""
+    found: list[Token] = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind not in ("space", "comment"):
+            found.append(Token(kind, match.group()))
+    return found
+
+
+_PNAME_ESCAPE = re.compile(r"\\(.)")
+
+
+class _Resolver:
+    """Turns IRI references and prefixed names into absolute IRIs, following PREFIX and BASE."""
+
+    def __init__(self) -> None:
+        self.base = ""
+        self.prefixes: dict[str, str] = {}
+
+    def iri(self, token: Token) -> str | None:
+        if token.kind == "iri":
+            return urljoin(self.base, token.text[1:-1]) if self.base else token.text[1:-1]
+        if token.kind == "pname":
+            prefix, _, local = token.text.partition(":")
+            namespace = self.prefixes.get(prefix)
+            return None if namespace is None else namespace + _PNAME_ESCAPE.sub(r"\1", local)
+        return None
+
+
+def outline(text: str) -> Outline:
+    """Scan ``text`` once: the form, and what SERVICE, FROM (NAMED) and LOAD name."""
+    found = Outline()
+    resolver = _Resolver()
+    items = tokens(text)
+    for index, token in enumerate(items):
+        if token.kind != "word":
+            continue
+        keyword = token.text.upper()
+        following = items[index + 1 : index + 4]
+        if keyword == "PREFIX" and len(following) >= 2 and following[0].kind == "pname":
+            resolved = resolver.iri(following[1])
+            if resolved is not None:
+                resolver.prefixes[following[0].text.rstrip(":")] = resolved
+        elif keyword == "BASE" and following:
+            resolver.base = resolver.iri(following[0]) or resolver.base
+        elif keyword in FORMS and found.form is None:
+            found.form = keyword
+        elif keyword in ("SERVICE", "LOAD", "FROM"):
+            _target(keyword, following, resolver, found)
+    return found
+
+
+def _target(keyword: str, following: list[Token], resolver: _Resolver, found: Outline) -> None:
+    """Record the IRI after SERVICE [SILENT], LOAD [SILENT] or FROM [NAMED]."""
+    optional = "NAMED" if keyword == "FROM" else "SILENT"
+    if following and following[0].kind == "word" and following[0].text.upper() == optional:
+        following = following[1:]
+    target = resolver.iri(following[0]) if following else None
+    if target is None:
+        # A variable, an undeclared prefix or anything else: nothing we could allow-list.
+        if keyword == "SERVICE":
+            found.unnamed_services += 1
+        return
+    {"SERVICE": found.services, "LOAD": found.loads, "FROM": found.dataset}[keyword].append(target)

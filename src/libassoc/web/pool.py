@@ -1,0 +1,195 @@
+"""A pool of query worker processes: a real time limit, and no query waits behind another.
+
+Each job goes to an idle worker; a thread waits for its answer so the event loop never blocks.
+At the time limit the worker is killed, which really stops the work, and a fresh one is started
+in the background. After a write, ``publish`` hands out the new data: each worker loads it
+before its next job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+
+from libassoc.web.evaluation import Answer, GraphJob, Outcome, QueryJob, Refusal
+from libassoc.web.snapshot import Ready, Snapshot
+
+log = logging.getLogger(__name__)
+
+STARTUP_SECONDS = 120.0  # loading a large dataset into a fresh worker may take a while
+
+
+class WorkerGone(Exception):
+    """The worker process died or stopped answering."""
+
+
+class Worker:
+    """One worker process and the two pipes to it."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdin is not None and process.stdout is not None  # noqa: S101
+        self.process = process
+        # The connections own their descriptors, so they get copies and Popen's are closed.
+        self.inbox = Connection(os.dup(process.stdin.fileno()), readable=False)
+        self.outbox = Connection(os.dup(process.stdout.fileno()), writable=False)
+        process.stdin.close()
+        process.stdout.close()
+        self.generation = -1
+
+    @classmethod
+    def spawn(cls, snapshot: Snapshot) -> Worker:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "libassoc.web.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        worker = cls(process)
+        if not worker._load(snapshot, time.monotonic() + STARTUP_SECONDS):
+            worker.kill()
+            raise WorkerGone("a new query worker did not start in time")
+        return worker
+
+    def _receive(self, deadline: float) -> object | None:
+        """The next message, or None when ``deadline`` passes first."""
+        try:
+            if not self.outbox.poll(max(deadline - time.monotonic(), 0.0)):
+                return None
+            message: object = self.outbox.recv()
+        except (EOFError, OSError) as error:
+            raise WorkerGone(f"query worker {self.process.pid} ended") from error
+        return message
+
+    def _load(self, snapshot: Snapshot, deadline: float) -> bool:
+        try:
+            self.inbox.send(snapshot)
+        except OSError as error:
+            raise WorkerGone(f"query worker {self.process.pid} ended") from error
+        ready = self._receive(deadline)
+        if isinstance(ready, Ready):
+            self.generation = ready.generation
+            return True
+        return False
+
+    def ask(self, job: QueryJob | GraphJob, snapshot: Snapshot, limit: float) -> Outcome | None:
+        """The job's outcome, or None when it overran ``limit`` seconds (then kill this worker)."""
+        deadline = time.monotonic() + limit
+        if self.generation != snapshot.generation and not self._load(snapshot, deadline):
+            return None
+        try:
+            self.inbox.send(job)
+        except OSError as error:
+            raise WorkerGone(f"query worker {self.process.pid} ended") from error
+        outcome = self._receive(deadline)
+        if outcome is None:
+            return None
+        if not isinstance(outcome, Answer | Refusal):
+            raise WorkerGone(f"query worker {self.process.pid} answered {type(outcome).__name__}")
+        return outcome
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.inbox.close()
+        self.outbox.close()
+
+
+class QueryPool:
+    """``size`` workers, each job limited to ``limit`` seconds."""
+
+    def __init__(self, size: int, limit: float) -> None:
+        self.size = size
+        self.limit = limit
+        self._threads = ThreadPoolExecutor(max_workers=2 * size, thread_name_prefix="query")
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._workers: set[Worker] = set()
+        self._snapshot = Snapshot(-1, b"", ())
+        self._closing = False
+
+    @property
+    def generation(self) -> int:
+        return self._snapshot.generation
+
+    async def start(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        loop = asyncio.get_running_loop()
+        spawned = await asyncio.gather(
+            *(loop.run_in_executor(self._threads, Worker.spawn, snapshot) for _ in range(self.size))
+        )
+        for worker in spawned:
+            self._workers.add(worker)
+            self._idle.put_nowait(worker)
+
+    def publish(self, snapshot: Snapshot) -> None:
+        """New data: every job from now on sees it."""
+        self._snapshot = snapshot
+
+    async def submit(self, job: QueryJob | GraphJob) -> Outcome:
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), self.limit)
+        except TimeoutError:
+            return Refusal(
+                503,
+                f"Every query worker stayed busy for {self.limit:g} s; try again shortly.",
+            )
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(self._threads, worker.ask, job, self._snapshot, self.limit)
+        try:
+            outcome = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # The client went away; the worker returns to the pool once it has finished.
+            running.add_done_callback(lambda done: self._release(worker, done))
+            raise
+        except WorkerGone:
+            log.warning("query worker %s ended during a job; starting another", worker.process.pid)
+            self._replace(worker)
+            return Refusal(500, "The query worker ended unexpectedly; the error is logged.")
+        if outcome is None:
+            self._replace(worker)
+            return Refusal(
+                503,
+                f"The query ran longer than the time limit of {self.limit:g} s and was stopped. "
+                "Narrow it (more specific patterns, LIMIT) or ask the operator for a longer limit.",
+            )
+        self._idle.put_nowait(worker)
+        return outcome
+
+    def _release(self, worker: Worker, done: asyncio.Future[Outcome | None]) -> None:
+        if done.cancelled() or done.exception() is not None or done.result() is None:
+            self._replace(worker)
+        else:
+            self._idle.put_nowait(worker)
+
+    def _replace(self, worker: Worker) -> None:
+        """Kill ``worker`` now; a fresh one joins the pool once it has loaded the data."""
+        worker.kill()
+        self._workers.discard(worker)
+        if self._closing:
+            return
+        loop = asyncio.get_running_loop()
+        spawning = loop.run_in_executor(self._threads, Worker.spawn, self._snapshot)
+
+        def join(done: asyncio.Future[Worker]) -> None:
+            if done.exception() is not None:
+                log.error("could not start a query worker: %s", done.exception())
+                return
+            fresh = done.result()
+            if self._closing:
+                fresh.kill()
+                return
+            self._workers.add(fresh)
+            self._idle.put_nowait(fresh)
+
+        spawning.add_done_callback(join)
+
+    def close(self) -> None:
+        self._closing = True
+        for worker in list(self._workers):
+            worker.kill()
+        self._workers.clear()
+        self._threads.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,53 @@
+"""Refuse, before evaluation, every request that would make the server fetch from the network.
+
+Oxigraph follows ``SERVICE <iri>`` and ``LOAD <iri>`` over HTTP. ``FROM``/``FROM NAMED`` and the
+protocol's ``default-graph-uri``/``named-graph-uri`` only ever name graphs of this store here,
+but a client sending a web address there expects it fetched, so it learns plainly that it is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from libassoc.web.outline import Outline
+from libassoc.web.problem import HttpProblem
+
+
+def check_services(outline: Outline, allowed: Collection[str]) -> None:
+    """400 for a SERVICE call to an endpoint the operator has not allow-listed."""
+    if outline.unnamed_services:
+        raise HttpProblem(
+            400,
+            "SERVICE must name its endpoint with an IRI: this endpoint never calls an endpoint "
+            "chosen at run time (a variable or an undeclared prefix).",
+        )
+    refused = [iri for iri in outline.services if iri not in allowed]
+    if refused:
+        allow_list = ", ".join(f"<{iri}>" for iri in allowed) or "none"
+        raise HttpProblem(
+            400,
+            f"SERVICE <{refused[0]}> refused: this endpoint does not send queries to other "
+            f"endpoints unless the operator allow-lists them (allowed: {allow_list}).",
+        )
+
+
+def check_loads(outline: Outline) -> None:
+    """400 for LOAD: the server never fetches data from the web."""
+    if outline.loads:
+        raise HttpProblem(
+            400,
+            f"LOAD <{outline.loads[0]}> refused: this endpoint never fetches data from the web. "
+            "Send the data itself with the Graph Store Protocol (PUT or POST /store?graph=IRI).",
+        )
+
+
+def check_dataset(graphs: Iterable[str], known: Collection[str], where: str) -> None:
+    """400 when a dataset clause names a graph this store does not hold."""
+    for iri in graphs:
+        if iri not in known:
+            raise HttpProblem(
+                400,
+                f"{where} <{iri}> is not a graph of this dataset, and this endpoint never fetches "
+                "graphs from the web. Its graphs are listed in the service description "
+                "(GET /sparql with Accept: text/turtle).",
+            )

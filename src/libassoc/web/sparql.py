@@ -1,0 +1,84 @@
+"""``/sparql``: the SPARQL 1.1 Protocol for queries, the service description, and the query UI."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from libassoc.web import ui
+from libassoc.web.answers import VARY, respond
+from libassoc.web.conneg import negotiate
+from libassoc.web.evaluation import QueryJob, write_rdf
+from libassoc.web.formats import FAMILIES, Family, choose, offered_media_types
+from libassoc.web.outline import outline
+from libassoc.web.problem import HttpProblem
+from libassoc.web.protocol import QUERY, Params, read_params, single
+from libassoc.web.safety import check_dataset, check_services
+from libassoc.web.service_description import describe
+from libassoc.web.state import Service, service_of
+
+router = APIRouter()
+
+HTML = "text/html"
+FORM_FAMILY = {
+    "SELECT": Family.RESULTS,
+    "ASK": Family.RESULTS,
+    "CONSTRUCT": Family.RDF,
+    "DESCRIBE": Family.RDF,
+}
+
+
+def _dataset(params: Params, name: str, service: Service) -> tuple[str, ...] | None:
+    values = params.get(name)
+    if values is None:
+        return None
+    check_dataset(values, service.graphs, name)
+    return tuple(values)
+
+
+@router.api_route("/sparql", methods=["GET", "HEAD", "POST"], name="sparql")
+async def sparql(request: Request) -> Response:
+    service = service_of(request)
+    text, params = await read_params(request, service.config.max_request_bytes, QUERY)
+    if "update" in params:
+        raise HttpProblem(400, "This is the query endpoint; send SPARQL updates to /update.")
+    endpoint = str(request.url_for("sparql"))
+    accept = request.headers.get("accept")
+    format_param = single(params, "format")
+    if text is None:
+        return await _no_query(request, service, endpoint, accept, format_param)
+    found = outline(text)
+    check_services(found, service.config.allowed_service_endpoints)
+    check_dataset(found.dataset, service.graphs, "FROM")
+    job = QueryJob(
+        text,
+        accept=accept,
+        format_param=format_param,
+        default_graphs=_dataset(params, "default-graph-uri", service),
+        named_graphs=_dataset(params, "named-graph-uri", service),
+        max_rows=service.config.max_result_rows,
+    )
+    if found.form is not None:
+        # Refuse an unacceptable format before spending any work on the query.
+        choose(FORM_FAMILY[found.form], accept, format_param)
+    return respond(await service.pool.submit(job))
+
+
+async def _no_query(
+    request: Request, service: Service, endpoint: str, accept: str | None, format_param: str | None
+) -> Response:
+    """A browser gets the query UI; an RDF client gets the service description."""
+    if format_param is None:
+        wanted = negotiate(accept, [*offered_media_types(FAMILIES[Family.RDF]), HTML])
+        if wanted == HTML:
+            return ui.page(request, service, endpoint)
+        if wanted is None:
+            raise HttpProblem(
+                406,
+                f"Without a query, /sparql answers with the service description in RDF or the "
+                f"query UI in {HTML}; Accept: {accept!r} asks for neither.",
+                VARY,
+            )
+    output = choose(Family.RDF, accept, format_param)
+    body = write_rdf(await describe(service, endpoint), output)
+    return Response(body, media_type=output.content_type, headers=VARY)

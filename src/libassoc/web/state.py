@@ -1,0 +1,45 @@
+"""What every route shares: the store, the query workers, the catalog, and the write lock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from fastapi import Request
+
+from libassoc.catalog import QueryCatalog
+from libassoc.web.config import ServerConfig
+from libassoc.web.pool import QueryPool
+from libassoc.web.snapshot import take
+
+
+@dataclass
+class Service:
+    """The running service. Only the web process touches ``store``; workers hold copies."""
+
+    config: ServerConfig
+    store: ox.Store
+    pool: QueryPool
+    catalog: QueryCatalog
+    generation: int = 0
+    graphs: frozenset[str] = frozenset()
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def _graph_names(self) -> frozenset[str]:
+        return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    async def start(self) -> None:
+        self.graphs = self._graph_names()
+        await self.pool.start(await asyncio.to_thread(take, self.store, self.generation))
+
+    async def publish(self) -> None:
+        """After a committed write: the workers and the graph list follow the store."""
+        self.generation += 1
+        self.graphs = self._graph_names()
+        self.pool.publish(await asyncio.to_thread(take, self.store, self.generation))
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service

@@ -1,0 +1,52 @@
+"""``/update``: SPARQL 1.1 Update over the protocol, for the holder of the write token only."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from libassoc.web.auth import authorize_write
+from libassoc.web.evaluation import parser_message
+from libassoc.web.outline import outline
+from libassoc.web.problem import HttpProblem
+from libassoc.web.protocol import UPDATE, read_params
+from libassoc.web.safety import check_loads, check_services
+from libassoc.web.shacl_report import report_response
+from libassoc.web.state import service_of
+from libassoc.web.transaction import Change, commit
+
+router = APIRouter()
+
+UNSUPPORTED = ("using-graph-uri", "using-named-graph-uri")
+
+
+def _change(text: str) -> Change:
+    def change(store: ox.Store) -> None:
+        try:
+            store.update(text)
+        except SyntaxError as error:
+            raise HttpProblem(
+                400, f"The update is not valid SPARQL: {parser_message(error)}"
+            ) from error
+
+    return change
+
+
+@router.post("/update", name="update")
+async def update(request: Request) -> Response:
+    service = service_of(request)
+    authorize_write(request, service.config)
+    text, params = await read_params(request, service.config.max_request_bytes, UPDATE)
+    if text is None:
+        raise HttpProblem(400, "The request has no update: send it as `update=` or as the body.")
+    for name in UNSUPPORTED:
+        if name in params:
+            raise HttpProblem(400, f"{name} is not supported; name graphs in the update itself.")
+    found = outline(text)
+    check_loads(found)
+    check_services(found, service.config.allowed_service_endpoints)
+    refused = await commit(service, _change(text))
+    if refused is not None:
+        return report_response(refused, request.headers.get("accept"))
+    return Response(status_code=204)

@@ -1,0 +1,53 @@
+"""A query worker: a process holding an in-memory copy of the dataset, answering one job at a time.
+
+pyoxigraph cannot interrupt a running query, so a query that overruns its time limit is stopped
+by killing the process that runs it (see ``pool.py``). Each worker keeps its own copy of the
+data, sent as N-Quads, because a read-only view of an on-disk store that the web process keeps
+writing to is undefined behaviour in RocksDB.
+
+Run as ``python -m libassoc.web.worker``: jobs arrive pickled on stdin, outcomes leave on stdout,
+both framed by ``multiprocessing.connection``; stderr is the log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from libassoc.web.evaluation import GraphJob, Outcome, QueryJob, Refusal, read_graph, run_query
+from libassoc.web.snapshot import Ready, Snapshot, load
+
+
+def handle(store: ox.Store, job: QueryJob | GraphJob) -> Outcome:
+    try:
+        return run_query(store, job) if isinstance(job, QueryJob) else read_graph(store, job)
+    except Exception:  # the worker must outlive any one job; the trace goes to the log only
+        traceback.print_exc()
+        return Refusal(500, "The query failed inside the server; the error is logged.")
+
+
+def main() -> None:
+    inbox = Connection(os.dup(0), writable=False)
+    outbox = Connection(os.dup(1), readable=False)
+    # stdout carries the protocol now: anything a library prints goes to the log instead.
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    store = ox.Store()
+    while True:
+        try:
+            message = inbox.recv()
+        except EOFError:  # the web process has gone
+            return
+        if isinstance(message, Snapshot):
+            store = load(message)
+            outbox.send(Ready(message.generation))
+        else:
+            outbox.send(handle(store, message))
+
+
+if __name__ == "__main__":
+    main()

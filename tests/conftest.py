@@ -1,0 +1,123 @@
+"""A real server for the endpoint tests: ``python -m libassoc serve`` on 127.0.0.1, on-disk store.
+
+The server reads the shipped ontology and data, but validates them against the endpoint tests'
+own shape (``fixtures/endpoint/shapes.ttl``), so these tests run whatever state the project's
+shapes are in, and a write can be made to break that shape on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "endpoint"
+SHIPPED_DATA = (ROOT / "ontology", ROOT / "data")
+WRITE_TOKEN = "test-token-5b1f"  # noqa: S105 (a token for a throw-away test server)
+STARTUP_SECONDS = 180.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def make_home(folder: Path, shapes: Path = FIXTURES / "shapes.ttl") -> Path:
+    """A project root for a test server: the test shape, the real queries and query UI."""
+    (folder / "shapes").mkdir(parents=True, exist_ok=True)
+    shutil.copy(shapes, folder / "shapes" / shapes.name)
+    for shared in ("queries", "node_modules"):
+        if not (folder / shared).exists() and (ROOT / shared).exists():
+            (folder / shared).symlink_to(ROOT / shared)
+    return folder
+
+
+@dataclass
+class LiveServer:
+    """A running ``libassoc serve`` process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    home: Path
+    log: Path
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "/sparql"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def serve_command(port: int, options: Sequence[str], data: Sequence[Path]) -> list[str]:
+    command = [sys.executable, "-m", "libassoc", "serve", "--port", str(port)]
+    for path in data:
+        command += ["--data", str(path)]
+    return [*command, *options]
+
+
+def start_server(
+    home: Path,
+    options: Sequence[str] = (),
+    data: Sequence[Path] = SHIPPED_DATA,
+    env: dict[str, str] | None = None,
+) -> LiveServer:
+    """Start a server and wait until it answers; fail with its output if it does not."""
+    port = free_port()
+    log = home / f"server-{port}.log"
+    environment = {**os.environ, "LIBASSOC_HOME": str(home), **(env or {})}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            serve_command(port, options, data), stdout=sink, stderr=subprocess.STDOUT, env=environment
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, home, log)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(server.sparql, params={"query": "ASK {}"}, timeout=5).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    pytest.fail(f"the server did not answer within {STARTUP_SECONDS} s:\n{server.output()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A read-only server with a short time limit and a small row cap, as the tests need."""
+    home = make_home(tmp_path_factory.mktemp("read-only"))
+    running = start_server(
+        home,
+        ["--query-timeout", "2", "--max-rows", "5000", "--max-request-bytes", "100000"],
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as session:
+        yield session
