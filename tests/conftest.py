@@ -88,7 +88,10 @@ def start_server(
     environment = {**os.environ, "LIBASSOC_HOME": str(home), **(env or {})}
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            serve_command(port, options, data), stdout=sink, stderr=subprocess.STDOUT, env=environment
+            serve_command(port, options, data),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=environment,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, home, log)
     deadline = time.monotonic() + STARTUP_SECONDS

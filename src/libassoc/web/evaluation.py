@@ -29,7 +29,7 @@ class QueryJob:
 
     text: str
     accept: str | None = None
-    format_param: str | None = None
+    format_params: tuple[str, ...] = ()
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     max_rows: int | None = None
@@ -133,12 +133,12 @@ def run_query(store: ox.Store, job: QueryJob) -> Outcome:
             named_graphs=_graphs(job.named_graphs or ()) if dataset_given else None,
         )
         if isinstance(result, ox.QueryTriples):
-            output = choose(Family.RDF, job.accept, job.format_param)
+            output = choose(Family.RDF, job.accept, job.format_params)
             limit = None if job.max_rows is None else job.max_rows + 1
             triples = list(islice(result, limit))
             _capped(triples, job.max_rows, "triples")
             return Answer(write_rdf(triples, output), output.content_type)
-        output = choose(Family.RESULTS, job.accept, job.format_param)
+        output = choose(Family.RESULTS, job.accept, job.format_params)
         if isinstance(result, ox.QueryBoolean):
             assert output.results_format is not None  # noqa: S101
             return Answer(

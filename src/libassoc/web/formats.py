@@ -7,6 +7,7 @@ that ask for it, short names for the ``format`` parameter, and its W3C format IR
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -161,22 +162,34 @@ def _options(formats: tuple[OutputFormat, ...]) -> str:
     return ", ".join(f"{f.media_type} (format={f.short_names[0]})" for f in formats)
 
 
-def choose(family: Family, accept: str | None, format_param: str | None) -> OutputFormat:
-    """The syntax to answer in: ``format`` overrides ``Accept``; 406 when nothing offered fits."""
-    formats = FAMILIES[family]
-    if format_param:
-        wanted = format_param.strip().lower()
-        for output in formats:
-            if wanted in output.short_names:
-                return output
-        by_type = _by_media_type(formats, wanted.split(";")[0].strip())
-        if by_type is not None:
-            return by_type
+def _by_name(formats: tuple[OutputFormat, ...], family: Family, value: str) -> OutputFormat:
+    wanted = value.strip().lower()
+    for output in formats:
+        if wanted in output.short_names:
+            return output
+    by_type = _by_media_type(formats, wanted.split(";")[0].strip())
+    if by_type is None:
         raise HttpProblem(
             406,
-            f"format={format_param!r} is not offered for {family.value}. "
-            f"Offered: {_options(formats)}.",
+            f"format={value!r} is not offered for {family.value}. Offered: {_options(formats)}.",
         )
+    return by_type
+
+
+def choose(family: Family, accept: str | None, format_params: Sequence[str] = ()) -> OutputFormat:
+    """The syntax to answer in: ``format`` overrides ``Accept``; 406 when nothing offered fits.
+
+    Some clients send ``format`` more than once, naming one syntax in two ways (``tsv`` and
+    ``text/tab-separated-values``); that is fine as long as they agree.
+    """
+    formats = FAMILIES[family]
+    if format_params:
+        named = {_by_name(formats, family, value) for value in format_params}
+        if len(named) > 1:
+            raise HttpProblem(
+                400, f"The format values {list(format_params)} name different syntaxes."
+            )
+        return named.pop()
     chosen = negotiate(accept, offered_media_types(formats))
     found = _by_media_type(formats, chosen) if chosen else None
     if found is None:

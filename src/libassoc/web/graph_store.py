@@ -26,7 +26,7 @@ router = APIRouter()
 READ_ONLY_DEFAULT = {"Allow": "GET, HEAD"}
 
 
-def _target(request: Request) -> tuple[str | None, str | None]:
+def _target(request: Request) -> tuple[str | None, tuple[str, ...]]:
     """The graph named by the request (None: the default graph), and the ``format`` parameter."""
     params = parse_params(request.url.query, "URL query string")
     graph = single(params, "graph")
@@ -36,14 +36,14 @@ def _target(request: Request) -> tuple[str | None, str | None]:
         )
     if graph is not None and not graph.strip():
         raise HttpProblem(400, "?graph= needs an IRI.")
-    return graph, single(params, "format")
+    return graph, tuple(params.get("format", ()))
 
 
 @router.api_route("/store", methods=["GET", "HEAD"], name="graph_store")
 async def read(request: Request) -> Response:
     service = service_of(request)
-    graph, format_param = _target(request)
-    output = choose(Family.RDF, request.headers.get("accept"), format_param)
+    graph, format_params = _target(request)
+    output = choose(Family.RDF, request.headers.get("accept"), format_params)
     return respond(await service.pool.submit(GraphJob(graph, output.name)))
 
 

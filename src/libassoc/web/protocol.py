@@ -98,8 +98,10 @@ async def read_params(
 
 
 def single(params: Params, name: str) -> str | None:
-    """A parameter that may be given once at most."""
-    values = params.get(name, [])
+    """A parameter that may be given once at most (repeating the same value is harmless)."""
+    values = sorted(set(params.get(name, [])))
     if len(values) > 1:
-        raise HttpProblem(400, f"The parameter {name} is given {len(values)} times; give it once.")
+        raise HttpProblem(
+            400, f"The parameter {name} is given {len(values)} different values; give one."
+        )
     return values[0] if values else None

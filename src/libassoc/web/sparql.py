@@ -12,7 +12,7 @@ from libassoc.web.evaluation import QueryJob, write_rdf
 from libassoc.web.formats import FAMILIES, Family, choose, offered_media_types
 from libassoc.web.outline import outline
 from libassoc.web.problem import HttpProblem
-from libassoc.web.protocol import QUERY, Params, read_params, single
+from libassoc.web.protocol import QUERY, Params, read_params
 from libassoc.web.safety import check_dataset, check_services
 from libassoc.web.service_description import describe
 from libassoc.web.state import Service, service_of
@@ -44,31 +44,35 @@ async def sparql(request: Request) -> Response:
         raise HttpProblem(400, "This is the query endpoint; send SPARQL updates to /update.")
     endpoint = str(request.url_for("sparql"))
     accept = request.headers.get("accept")
-    format_param = single(params, "format")
+    format_params = tuple(params.get("format", ()))
     if text is None:
-        return await _no_query(request, service, endpoint, accept, format_param)
+        return await _no_query(request, service, endpoint, accept, format_params)
     found = outline(text)
     check_services(found, service.config.allowed_service_endpoints)
     check_dataset(found.dataset, service.graphs, "FROM")
     job = QueryJob(
         text,
         accept=accept,
-        format_param=format_param,
+        format_params=format_params,
         default_graphs=_dataset(params, "default-graph-uri", service),
         named_graphs=_dataset(params, "named-graph-uri", service),
         max_rows=service.config.max_result_rows,
     )
     if found.form is not None:
         # Refuse an unacceptable format before spending any work on the query.
-        choose(FORM_FAMILY[found.form], accept, format_param)
+        choose(FORM_FAMILY[found.form], accept, format_params)
     return respond(await service.pool.submit(job))
 
 
 async def _no_query(
-    request: Request, service: Service, endpoint: str, accept: str | None, format_param: str | None
+    request: Request,
+    service: Service,
+    endpoint: str,
+    accept: str | None,
+    format_params: tuple[str, ...],
 ) -> Response:
     """A browser gets the query UI; an RDF client gets the service description."""
-    if format_param is None:
+    if not format_params:
         wanted = negotiate(accept, [*offered_media_types(FAMILIES[Family.RDF]), HTML])
         if wanted == HTML:
             return ui.page(request, service, endpoint)
@@ -79,6 +83,6 @@ async def _no_query(
                 f"query UI in {HTML}; Accept: {accept!r} asks for neither.",
                 VARY,
             )
-    output = choose(Family.RDF, accept, format_param)
+    output = choose(Family.RDF, accept, format_params)
     body = write_rdf(await describe(service, endpoint), output)
     return Response(body, media_type=output.content_type, headers=VARY)

@@ -33,6 +33,15 @@ def _change(text: str) -> Change:
     return change
 
 
+@router.api_route("/update", methods=["GET", "HEAD", "PUT", "DELETE", "PATCH"])
+async def not_an_update(request: Request) -> Response:
+    raise HttpProblem(
+        405,
+        f"{request.method} /update: send SPARQL updates by POST; queries go to /sparql.",
+        {"Allow": "POST"},
+    )
+
+
 @router.post("/update", name="update")
 async def update(request: Request) -> Response:
     service = service_of(request)

@@ -1,0 +1,88 @@
+"""The pre-evaluation scan of SPARQL texts and the safety checks built on it: pure table tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from libassoc.web.outline import outline
+from libassoc.web.problem import HttpProblem
+from libassoc.web.safety import check_dataset, check_loads, check_services
+
+REMOTE = "http://example.org/sparql"
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "services", "dataset"),
+    [
+        ("SELECT * { ?s ?p ?o }", "SELECT", [], []),
+        ("ask {}", "ASK", [], []),
+        ("PREFIX x: <http://e/> CONSTRUCT WHERE { ?s x:p ?o }", "CONSTRUCT", [], []),
+        (f"SELECT * {{ SERVICE <{REMOTE}> {{ ?s ?p ?o }} }}", "SELECT", [REMOTE], []),
+        (f"SELECT * {{ service silent <{REMOTE}> {{ }} }}", "SELECT", [REMOTE], []),
+        (
+            "PREFIX e: <http://example.org/> SELECT * { SERVICE e:sparql {} }",
+            "SELECT",
+            [REMOTE],
+            [],
+        ),
+        (
+            "BASE <http://example.org/a/> SELECT * { SERVICE <../sparql> {} }",
+            "SELECT",
+            [REMOTE],
+            [],
+        ),
+        # Inside strings, comments and IRIs the keyword is only text.
+        (f'SELECT * {{ ?s ?p "SERVICE <{REMOTE}>" }}', "SELECT", [], []),
+        (f"SELECT * {{ ?s ?p '''x\n SERVICE <{REMOTE}> ''' }}", "SELECT", [], []),
+        (f"SELECT * {{ # SERVICE <{REMOTE}>\n ?s ?p ?o }}", "SELECT", [], []),
+        ("SELECT * { <http://e/#SERVICE> ?p ?o }", "SELECT", [], []),
+        ("SELECT * { ?service ?p ?o FILTER(?a<?b) }", "SELECT", [], []),
+        (
+            "SELECT * FROM <http://g/1> FROM NAMED <http://g/2> {}",
+            "SELECT",
+            [],
+            ["http://g/1", "http://g/2"],
+        ),
+        ("DESCRIBE <http://e/x>", "DESCRIBE", [], []),
+        ("SELECT * { { SELECT ?x {} } }", "SELECT", [], []),
+    ],
+)
+def test_outline(text: str, form: str, services: list[str], dataset: list[str]) -> None:
+    found = outline(text)
+    assert (found.form, found.services, found.dataset) == (form, services, dataset)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"SELECT * {{ SERVICE <{REMOTE}> {{}} }}",
+        "SELECT * { SERVICE ?endpoint {} }",
+        "SELECT * { SERVICE undeclared:x {} }",
+    ],
+)
+def test_services_refused_unless_allowed(text: str) -> None:
+    with pytest.raises(HttpProblem) as refused:
+        check_services(outline(text), allowed=())
+    assert refused.value.status == 400
+    assert "SERVICE" in refused.value.message
+
+
+def test_allow_listed_service_passes() -> None:
+    check_services(outline(f"SELECT * {{ SERVICE <{REMOTE}> {{}} }}"), allowed=(REMOTE,))
+
+
+def test_load_refused() -> None:
+    with pytest.raises(HttpProblem) as refused:
+        check_loads(outline(f"LOAD <{REMOTE}> INTO GRAPH <http://g/1>"))
+    assert "never fetches" in refused.value.message
+
+
+def test_unknown_graph_refused() -> None:
+    with pytest.raises(HttpProblem) as refused:
+        check_dataset(["http://example.org/remote.ttl"], {"http://g/1"}, "FROM")
+    assert refused.value.status == 400
+    assert (
+        "FROM <http://example.org/remote.ttl> is not a graph of this dataset"
+        in refused.value.message
+    )
+    check_dataset(["http://g/1"], {"http://g/1"}, "FROM")

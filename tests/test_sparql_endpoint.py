@@ -1,0 +1,452 @@
+"""The SPARQL 1.1 Protocol at /sparql, over HTTP against a real server (issue #3, items 2-6)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import LiveServer
+from rdflib import Graph
+from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
+
+ALA = "https://w3id.org/libassoc/org/ala"
+ALA_ABOUT = "https://w3id.org/libassoc/graph/ala-about"
+NAME = "https://schema.org/name"
+ALA_NAME = f"SELECT ?name WHERE {{ <{ALA}> <{NAME}> ?name }}"
+ALA_ASK = f'ASK {{ <{ALA}> <{NAME}> "American Library Association"@en }}'
+ALA_CONSTRUCT = f"CONSTRUCT {{ <{ALA}> <{NAME}> ?name }} WHERE {{ <{ALA}> <{NAME}> ?name }}"
+ALA_DESCRIBE = f"DESCRIBE <{ALA}>"
+# Four unrelated patterns over the whole graph: trillions of rows, never finishing on its own.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+DIRECT = "application/sparql-query"
+FORM = "application/x-www-form-urlencoded"
+
+
+def names(response: httpx.Response) -> list[str]:
+    result = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(result, ox.QuerySolutions)
+    return [row["name"].value for row in result]  # type: ignore[union-attr]
+
+
+def assert_ala_named(response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/sparql-results+json"
+    assert names(response) == ["American Library Association"]
+
+
+def assert_plain_error(response: httpx.Response, status: int, *words: str) -> None:
+    """A 4xx in plain text that says what went wrong, with no stack trace."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "Traceback" not in response.text
+    for word in words:
+        assert word in response.text
+
+
+# --- the three ways to send a query ---------------------------------------------------------
+
+
+def test_query_by_get(client: httpx.Client) -> None:
+    assert_ala_named(client.get("/sparql", params={"query": ALA_NAME}))
+
+
+def test_query_by_urlencoded_post(client: httpx.Client) -> None:
+    assert_ala_named(client.post("/sparql", data={"query": ALA_NAME}))
+
+
+def test_query_by_direct_post(client: httpx.Client) -> None:
+    response = client.post(
+        "/sparql", content=ALA_NAME.encode(), headers={"content-type": f"{DIRECT}; charset=utf-8"}
+    )
+    assert_ala_named(response)
+
+
+def test_form_values_are_decoded_once(client: httpx.Client) -> None:
+    """The text `50%41` is sent as `50%2541` and must come back as `50%41`, not `50A`."""
+    query = 'SELECT ?value WHERE { BIND("50%41" AS ?value) }'
+    body = urlencode({"query": query}).encode()
+    assert b"50%2541" in body
+    for response in (
+        client.post("/sparql", content=body, headers={"content-type": FORM}),
+        client.get(f"/sparql?query={quote(query)}"),
+    ):
+        assert response.status_code == 200, response.text
+        assert response.json()["results"]["bindings"][0]["value"]["value"] == "50%41"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_select_in_every_format(server: LiveServer, method: str) -> None:
+    for return_format, marker in ((JSON, None), (XML, None), (CSV, "name"), (TSV, "?name")):
+        wrapper = SPARQLWrapper(server.sparql)
+        wrapper.setMethod(method)
+        wrapper.setQuery(ALA_NAME)
+        wrapper.setReturnFormat(return_format)
+        converted = wrapper.query().convert()
+        if return_format == JSON:
+            assert converted["results"]["bindings"][0]["name"]["value"] == (
+                "American Library Association"
+            )
+        elif return_format == XML:
+            assert "American Library Association" in converted.toxml()
+        else:
+            text = converted.decode()
+            assert text.splitlines()[0] == marker
+            assert "American Library Association" in text
+
+
+def test_sparqlwrapper_construct_as_turtle(server: LiveServer) -> None:
+    wrapper = SPARQLWrapper(server.sparql)
+    wrapper.setQuery(ALA_CONSTRUCT)
+    wrapper.setReturnFormat("turtle")
+    graph = Graph().parse(data=wrapper.queryAndConvert(), format="turtle")
+    assert "American Library Association" in {str(o) for o in graph.objects()}
+
+
+# --- result formats ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type", "results_format"),
+    [
+        ("application/sparql-results+json", "application/sparql-results+json", "JSON"),
+        ("application/sparql-results+xml", "application/sparql-results+xml", "XML"),
+        ("text/csv", "text/csv", "CSV"),
+        ("text/tab-separated-values", "text/tab-separated-values", "TSV"),
+    ],
+)
+def test_select_and_ask_formats(
+    client: httpx.Client, accept: str, media_type: str, results_format: str
+) -> None:
+    oxformat = getattr(ox.QueryResultsFormat, results_format)
+    response = client.get("/sparql", params={"query": ALA_NAME}, headers={"accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
+    assert "Accept" in response.headers["vary"]
+    assert "American Library Association" in response.text
+    if results_format in ("JSON", "XML", "TSV"):
+        parsed = ox.parse_query_results(response.content, format=oxformat)
+        assert isinstance(parsed, ox.QuerySolutions)
+        assert len(list(parsed)) == 1
+    asked = client.get("/sparql", params={"query": ALA_ASK}, headers={"accept": accept})
+    assert asked.status_code == 200
+    assert "true" in asked.text
+
+
+@pytest.mark.parametrize(
+    ("accept", "rdf_format"),
+    [
+        ("text/turtle", ox.RdfFormat.TURTLE),
+        ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+        ("application/ld+json", ox.RdfFormat.JSON_LD),
+        ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+        ("application/trig", ox.RdfFormat.TRIG),
+        ("application/n-quads", ox.RdfFormat.N_QUADS),
+    ],
+)
+@pytest.mark.parametrize("query", [ALA_CONSTRUCT, ALA_DESCRIBE])
+def test_construct_and_describe_formats(
+    client: httpx.Client, query: str, accept: str, rdf_format: ox.RdfFormat
+) -> None:
+    response = client.get("/sparql", params={"query": query}, headers={"accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == accept
+    triples = list(ox.parse(response.content, format=rdf_format))
+    expected = ox.Literal("American Library Association", language="en")
+    assert any(t.predicate == ox.NamedNode(NAME) and t.object == expected for t in triples)
+
+
+def test_json_ld_expands_to_schema_org(client: httpx.Client) -> None:
+    response = client.get(
+        "/sparql", params={"query": ALA_CONSTRUCT}, headers={"accept": "application/ld+json"}
+    )
+    document = json.loads(response.content)
+    assert document[0]["@id"] == ALA
+    assert document[0][NAME][0] == {"@language": "en", "@value": "American Library Association"}
+
+
+def test_q_values_decide(client: httpx.Client) -> None:
+    accept = "application/sparql-results+json;q=0.5, application/sparql-results+xml;q=0.9"
+    response = client.get("/sparql", params={"query": ALA_NAME}, headers={"accept": accept})
+    assert response.headers["content-type"] == "application/sparql-results+xml"
+    accept = "text/csv;q=0, */*;q=0.1"
+    response = client.get("/sparql", params={"query": ALA_NAME}, headers={"accept": accept})
+    assert response.headers["content-type"] == "application/sparql-results+json"
+
+
+def test_unacceptable_accept_is_406(client: httpx.Client) -> None:
+    response = client.get("/sparql", params={"query": ALA_NAME}, headers={"accept": "image/png"})
+    assert_plain_error(response, 406, "image/png", "application/sparql-results+json")
+    response = client.get("/sparql", params={"query": ALA_DESCRIBE}, headers={"accept": "text/csv"})
+    assert_plain_error(response, 406, "text/turtle")
+
+
+def test_format_parameter_overrides_accept(client: httpx.Client) -> None:
+    response = client.get(
+        "/sparql",
+        params={"query": ALA_NAME, "format": "csv"},
+        headers={"accept": "application/sparql-results+json"},
+    )
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    response = client.post("/sparql", data={"query": ALA_CONSTRUCT, "format": "nt"})
+    assert response.headers["content-type"] == "application/n-triples"
+    response = client.get("/sparql", params={"query": ALA_NAME, "format": "turtle"})
+    assert_plain_error(response, 406, "format='turtle'")
+
+
+def test_head(client: httpx.Client) -> None:
+    response = client.head("/sparql", params={"query": ALA_NAME})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/sparql-results+json"
+    assert response.content == b""
+    assert client.head("/sparql", headers={"accept": "text/turtle"}).status_code == 200
+
+
+def test_cors_for_any_origin_without_credentials(client: httpx.Client) -> None:
+    origin = {"origin": "https://elsewhere.example"}
+    response = client.get("/sparql", params={"query": ALA_ASK}, headers=origin)
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+    preflight = client.options(
+        "/sparql",
+        headers={
+            **origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "access-control-allow-credentials" not in preflight.headers
+
+
+# --- the dataset --------------------------------------------------------------------------------
+
+
+def count(client: httpx.Client, query: str, **params: str | list[str]) -> int:
+    response = client.get("/sparql", params={"query": query, **params})
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_default_graph_is_the_merge_without_duplicates(client: httpx.Client) -> None:
+    every = count(client, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    distinct = count(
+        client, "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }"
+    )
+    assert every == distinct > 0
+
+
+def test_default_graph_uri_and_named_graph_uri(client: httpx.Client) -> None:
+    in_graph = count(client, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{ALA_ABOUT}> {{ ?s ?p ?o }} }}")
+    assert in_graph > 0
+    as_default = count(
+        client, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", **{"default-graph-uri": ALA_ABOUT}
+    )
+    assert as_default == in_graph
+    response = client.get(
+        "/sparql",
+        params={
+            "query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }",
+            "named-graph-uri": ALA_ABOUT,
+        },
+    )
+    assert [b["g"]["value"] for b in response.json()["results"]["bindings"]] == [ALA_ABOUT]
+    # Only named graphs given: the default graph is empty, as the protocol says.
+    assert (
+        count(client, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", **{"named-graph-uri": ALA_ABOUT}) == 0
+    )
+    from_clause = f"SELECT (COUNT(*) AS ?n) FROM <{ALA_ABOUT}> {{ ?s ?p ?o }}"  # noqa: S608
+    assert count(client, from_clause) == in_graph
+
+
+# --- service description and UI --------------------------------------------------------------
+
+
+def test_service_description_for_rdf_clients(client: httpx.Client, server: LiveServer) -> None:
+    response = client.get("/sparql", headers={"accept": "text/turtle"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/turtle; charset=utf-8"
+    store = ox.Store()
+    store.load(response.content, format=ox.RdfFormat.TURTLE)
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    void = "http://rdfs.org/ns/void#"
+    service = ox.NamedNode(server.sparql + "#service")
+    assert ox.Quad(service, ox.NamedNode(sd + "endpoint"), ox.NamedNode(server.sparql)) in store
+    formats = {
+        q.object.value
+        for q in store.quads_for_pattern(service, ox.NamedNode(sd + "resultFormat"), None)
+    }
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in formats
+    assert "http://www.w3.org/ns/formats/JSON-LD" in formats
+    answer = store.query(
+        f"""SELECT ?size WHERE {{
+            <{service.value}> <{sd}defaultDataset>/<{sd}namedGraph> ?entry .
+            ?entry <{sd}name> <{ALA_ABOUT}> ; <{sd}graph>/<{void}triples> ?size }}"""
+    )
+    assert isinstance(answer, ox.QuerySolutions)
+    sizes = [int(row["size"].value) for row in answer]  # type: ignore[union-attr]
+    assert sizes == [
+        count(client, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{ALA_ABOUT}> {{ ?s ?p ?o }} }}")
+    ]
+    default = client.get("/sparql", headers={"accept": "application/ld+json"})
+    assert default.headers["content-type"] == "application/ld+json"
+
+
+def test_query_ui_for_browsers(client: httpx.Client) -> None:
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = client.get("/sparql", headers={"accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "/assets/yasgui/yasgui.min.js" in response.text
+    assert "https://" not in response.text.split('<script id="examples"')[0].replace(
+        "https://w3id.org", ""
+    )
+    script = client.get("/assets/yasgui/yasgui.min.js")
+    assert script.status_code == 200
+    assert len(script.content) > 100_000
+
+
+# --- safety -----------------------------------------------------------------------------------
+
+
+def test_service_to_a_remote_endpoint_is_refused(client: httpx.Client) -> None:
+    query = "SELECT * { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    assert_plain_error(client.get("/sparql", params={"query": query}), 400, "SERVICE", "allow-list")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"query": "SELECT * FROM <http://example.org/data.ttl> { ?s ?p ?o }"},
+        {"query": "SELECT * FROM NAMED <http://example.org/data.ttl> { ?s ?p ?o }"},
+        {"query": "SELECT * { ?s ?p ?o }", "default-graph-uri": "http://example.org/data.ttl"},
+        {"query": "SELECT * { ?s ?p ?o }", "named-graph-uri": "http://example.org/data.ttl"},
+    ],
+)
+def test_remote_graphs_are_refused(client: httpx.Client, params: dict[str, str]) -> None:
+    response = client.get("/sparql", params=params)
+    assert_plain_error(response, 400, "<http://example.org/data.ttl>", "never fetches")
+
+
+def test_malformed_query_names_line_and_column(client: httpx.Client) -> None:
+    response = client.get("/sparql", params={"query": "SELECT *\nWHERE { ?s ?p }"})
+    assert_plain_error(response, 400, "not valid SPARQL", "line 2, column")
+
+
+def test_result_row_cap(client: httpx.Client) -> None:
+    digits = "VALUES ?d { 0 1 2 3 4 5 6 7 8 9 }"
+    query = "SELECT * { " + " ".join(digits.replace("?d", f"?d{i}") for i in range(4)) + " }"
+    assert_plain_error(client.get("/sparql", params={"query": query}), 400, "more than 5000 rows")
+    limited = client.get("/sparql", params={"query": query + " LIMIT 10"})
+    assert len(limited.json()["results"]["bindings"]) == 10
+
+
+def test_request_size_cap(client: httpx.Client) -> None:
+    padding = "#" + "x" * 200_000 + "\n"
+    response = client.post(
+        "/sparql", content=(padding + ALA_ASK).encode(), headers={"content-type": DIRECT}
+    )
+    assert_plain_error(response, 413, "100000 bytes")
+    response = client.post("/sparql", data={"query": padding + ALA_ASK})
+    assert_plain_error(response, 413)
+
+
+@pytest.mark.parametrize(
+    ("request_args", "status"),
+    [
+        (
+            {
+                "method": "POST",
+                "url": "/sparql",
+                "content": b"query=ASK{}",
+                "headers": {"content-type": "text/plain"},
+            },
+            415,
+        ),
+        ({"method": "GET", "url": "/sparql?query=ASK{}&query=ASK{}"}, 400),
+        (
+            {
+                "method": "POST",
+                "url": "/sparql",
+                "content": b"\xff\xfe",
+                "headers": {"content-type": DIRECT},
+            },
+            400,
+        ),
+        ({"method": "GET", "url": "/sparql?query=%FF"}, 400),
+        ({"method": "POST", "url": "/sparql", "data": {"update": "CLEAR ALL"}}, 400),
+        ({"method": "GET", "url": "/sparql?query=ASK{}&format=csv&format=json"}, 400),
+        ({"method": "PUT", "url": "/sparql"}, 405),
+        ({"method": "GET", "url": "/update"}, 405),
+        ({"method": "GET", "url": "/store"}, 400),
+        ({"method": "GET", "url": "/store?graph=http://example.org/none"}, 404),
+        ({"method": "POST", "url": "/update", "data": {"update": "CLEAR ALL"}}, 403),
+    ],
+)
+def test_bad_requests_get_a_4xx_in_plain_words(
+    client: httpx.Client, request_args: dict[str, object], status: int
+) -> None:
+    response = client.request(**request_args)  # type: ignore[arg-type]
+    assert_plain_error(response, status)
+    assert len(response.text.strip()) > 10
+
+
+# --- the time limit ----------------------------------------------------------------------------
+
+
+def worker_pids(server: LiveServer) -> set[int]:
+    """The server's child processes (workers are started from its threads, so every task)."""
+    tasks = Path(f"/proc/{server.process.pid}/task")
+    return {int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
+
+
+def test_runaway_query_stops_at_its_limit_and_cheap_queries_stay_fast(
+    server: LiveServer, client: httpx.Client
+) -> None:
+    for _ in range(3):  # the pool may still be replacing a worker from an earlier test
+        if len(worker_pids(server)) >= 2:
+            break
+        time.sleep(1)
+    before = worker_pids(server)
+    outcome: dict[str, object] = {}
+
+    def run_away() -> None:
+        started = time.monotonic()
+        response = httpx.get(server.sparql, params={"query": RUNAWAY}, timeout=60)
+        outcome.update(response=response, seconds=time.monotonic() - started)
+
+    runaway = threading.Thread(target=run_away)
+    runaway.start()
+    time.sleep(0.3)
+    latencies = []
+    while runaway.is_alive() and len(latencies) < 15:
+        started = time.monotonic()
+        assert client.get("/sparql", params={"query": ALA_ASK}).status_code == 200
+        latencies.append(time.monotonic() - started)
+        time.sleep(0.05)
+    runaway.join()
+    assert statistics.median(latencies) < 0.1, latencies
+    assert max(latencies[1:]) < 0.1, latencies
+
+    response = outcome["response"]
+    assert isinstance(response, httpx.Response)
+    assert_plain_error(response, 503, "time limit of 2 s", "stopped")
+    assert 1.9 < float(str(outcome["seconds"])) < 5
+    # The worker that ran it is gone: the work really stopped.
+    assert before - worker_pids(server), "no worker was stopped"
+
+
+def test_competency_queries_answer(client: httpx.Client, server: LiveServer) -> None:
+    from libassoc.catalog import QueryCatalog
+
+    for query in QueryCatalog.from_dir(server.home / "queries").competency():
+        response = client.post("/sparql", data={"query": query.text})
+        assert response.status_code == 200, f"{query.name}: {response.text}"
