@@ -35,12 +35,19 @@ def free_port() -> int:
 
 
 def make_home(folder: Path, shapes: Path = FIXTURES / "shapes.ttl") -> Path:
-    """A project root for a test server: the test shape, the real queries and query UI."""
+    """A project root for a test server: the test shape, the real queries and query UI.
+
+    The data checks (``queries/checks``) stay out, like the real shapes: these tests are about
+    the endpoint, whatever state the data is in.
+    """
     (folder / "shapes").mkdir(parents=True, exist_ok=True)
     shutil.copy(shapes, folder / "shapes" / shapes.name)
-    for shared in ("queries", "node_modules"):
-        if not (folder / shared).exists() and (ROOT / shared).exists():
-            (folder / shared).symlink_to(ROOT / shared)
+    (folder / "queries").mkdir(exist_ok=True)
+    for entry in (ROOT / "queries").iterdir():
+        if entry.name != "checks" and not (folder / "queries" / entry.name).exists():
+            (folder / "queries" / entry.name).symlink_to(entry)
+    if (ROOT / "node_modules").exists() and not (folder / "node_modules").exists():
+        (folder / "node_modules").symlink_to(ROOT / "node_modules")
     return folder
 
 

@@ -26,7 +26,8 @@ class InvalidDataError(RuntimeError):
 def open_checked_store(config: ServerConfig) -> ox.Store:
     """The loaded store, or InvalidDataError with the SHACL report when the data breaks a shape."""
     store = open_loaded_store(config.sources, config.store)
-    outcome = validate_store(store, [config.paths.shapes])
+    checks = QueryCatalog.from_dir(config.paths.queries).checks()
+    outcome = validate_store(store, [config.paths.shapes], checks)
     if not outcome.conforms:
         raise InvalidDataError(format_report(outcome))
     return store

@@ -70,10 +70,11 @@ def _apply(store: ox.Store, staged: ox.Store) -> None:
 async def commit(service: Service, change: Change) -> ValidationOutcome | None:
     """Apply ``change`` if the result conforms; else return the SHACL outcome, store untouched."""
     shapes = [service.config.paths.shapes]
+    checks = service.catalog.checks()
 
     def run() -> ValidationOutcome | None:
         staged = _stage(service.store, change)
-        outcome = validate_store(staged, shapes)
+        outcome = validate_store(staged, shapes, checks)
         if not outcome.conforms:
             return outcome
         _apply(service.store, staged)

@@ -1,0 +1,252 @@
+"""The Graph Store Protocol at /store and SPARQL Update at /update (issue #3, item 7).
+
+Writes go to a server of this module's own, started with --allow-updates and a token; each
+write is validated against the test shape (``fixtures/endpoint/shapes.ttl``: ``test:score`` is
+an integer) before it is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import WRITE_TOKEN, LiveServer, make_home, start_server
+
+ALA = "https://w3id.org/libassoc/org/ala"
+ALA_ABOUT = "https://w3id.org/libassoc/graph/ala-about"
+TEST_GRAPH = "https://w3id.org/libassoc/graph/endpoint-test"
+TEST = "https://example.org/libassoc-test#"
+THING = "https://example.org/libassoc-test/thing"
+AUTH = {"authorization": f"Bearer {WRITE_TOKEN}"}
+TURTLE = {"content-type": "text/turtle"}
+
+
+def score_turtle(value: str) -> bytes:
+    return f"<{THING}> <{TEST}score> {value} .\n".encode()
+
+
+def triples(response: httpx.Response) -> set[ox.Triple]:
+    assert response.status_code == 200, response.text
+    return {q.triple for q in ox.parse(response.content, format=ox.RdfFormat.TURTLE)}
+
+
+def scores(client: httpx.Client) -> list[str]:
+    query = f"SELECT ?score WHERE {{ <{THING}> <{TEST}score> ?score }} ORDER BY ?score"
+    response = client.get("/sparql", params={"query": query})
+    assert response.status_code == 200, response.text
+    return [b["score"]["value"] for b in response.json()["results"]["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    home = make_home(tmp_path_factory.mktemp("writable"))
+    running = start_server(home, ["--allow-updates"], env={"LIBASSOC_WRITE_TOKEN": WRITE_TOKEN})
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def writer(writable: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=writable.url, timeout=60) as session:
+        yield session
+        session.delete("/store", params={"graph": TEST_GRAPH}, headers=AUTH)
+
+
+# --- reads, for everyone ----------------------------------------------------------------------
+
+
+def test_read_the_default_graph_and_a_named_graph(client: httpx.Client) -> None:
+    name = ox.Triple(
+        ox.NamedNode(ALA),
+        ox.NamedNode("https://schema.org/name"),
+        ox.Literal("American Library Association", language="en"),
+    )
+    default = triples(client.get("/store?default"))
+    assert name in default
+    named = triples(client.get("/store", params={"graph": ALA_ABOUT}))
+    assert named and named <= default
+    head = client.head("/store", params={"graph": ALA_ABOUT})
+    assert head.status_code == 200
+    assert head.headers["content-type"] == "text/turtle; charset=utf-8"
+    nt = client.get(
+        "/store", params={"graph": ALA_ABOUT}, headers={"accept": "application/n-triples"}
+    )
+    assert {q.triple for q in ox.parse(nt.content, format=ox.RdfFormat.N_TRIPLES)} == named
+
+
+def test_read_errors(client: httpx.Client) -> None:
+    assert client.get("/store", params={"graph": "https://example.org/none"}).status_code == 404
+    assert client.get("/store").status_code == 400
+    assert client.get("/store?default", headers={"accept": "text/csv"}).status_code == 406
+
+
+def test_writes_are_off_by_default(client: httpx.Client) -> None:
+    for response in (
+        client.put(
+            "/store",
+            params={"graph": TEST_GRAPH},
+            content=score_turtle("1"),
+            headers={**TURTLE, **AUTH},
+        ),
+        client.delete("/store", params={"graph": ALA_ABOUT}, headers=AUTH),
+        client.post("/update", data={"update": "CLEAR ALL"}, headers=AUTH),
+    ):
+        assert response.status_code == 403
+        assert "--allow-updates" in response.text
+    assert client.get("/store", params={"graph": ALA_ABOUT}).status_code == 200
+
+
+# --- writes, for the token holder ---------------------------------------------------------------
+
+
+def test_writes_need_the_token(writer: httpx.Client) -> None:
+    for headers in (
+        {},
+        {"authorization": "Bearer wrong"},
+        {"authorization": f"Basic {WRITE_TOKEN}"},
+    ):
+        response = writer.put(
+            "/store",
+            params={"graph": TEST_GRAPH},
+            content=score_turtle("1"),
+            headers={**TURTLE, **headers},
+        )
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert writer.get("/store", params={"graph": TEST_GRAPH}).status_code == 404
+
+
+def test_put_post_delete_a_graph(writer: httpx.Client) -> None:
+    target = {"graph": TEST_GRAPH}
+    assert (
+        writer.put(
+            "/store", params=target, content=score_turtle("1"), headers={**TURTLE, **AUTH}
+        ).status_code
+        == 201
+    )
+    assert scores(writer) == ["1"]
+    assert (
+        writer.post(
+            "/store", params=target, content=score_turtle("2"), headers={**TURTLE, **AUTH}
+        ).status_code
+        == 204
+    )
+    assert scores(writer) == ["1", "2"]
+    assert (
+        writer.put(
+            "/store", params=target, content=score_turtle("3"), headers={**TURTLE, **AUTH}
+        ).status_code
+        == 204
+    )
+    assert scores(writer) == ["3"]
+    assert len(triples(writer.get("/store", params=target))) == 1
+    assert writer.delete("/store", params=target, headers=AUTH).status_code == 204
+    assert writer.get("/store", params=target).status_code == 404
+    assert scores(writer) == []
+    assert writer.delete("/store", params=target, headers=AUTH).status_code == 404
+
+
+def test_a_write_that_breaks_a_shape_is_refused_and_changes_nothing(writer: httpx.Client) -> None:
+    target = {"graph": TEST_GRAPH}
+    writer.put("/store", params=target, content=score_turtle("1"), headers={**TURTLE, **AUTH})
+    before = writer.get("/store?default").content
+    bad = score_turtle('"not a number"')
+    refused = writer.post("/store", params=target, content=bad, headers={**TURTLE, **AUTH})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/json"
+    report = refused.json()
+    assert report["conforms"] is False
+    assert (
+        report["results"][0]["focus"].endswith("thing>") or THING in report["results"][0]["focus"]
+    )
+    assert "integer" in report["results"][0]["message"]
+    as_turtle = writer.post(
+        "/store", params=target, content=bad, headers={**TURTLE, **AUTH, "accept": "text/turtle"}
+    )
+    assert as_turtle.status_code == 422
+    report_graph = ox.Store()
+    report_graph.load(as_turtle.content, format=ox.RdfFormat.TURTLE)
+    assert report_graph.query("ASK { ?r a <http://www.w3.org/ns/shacl#ValidationReport> }")
+    update = f'INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ <{THING}> <{TEST}score> "x" }} }}'
+    assert writer.post("/update", data={"update": update}, headers=AUTH).status_code == 422
+    assert writer.get("/store?default").content == before
+    assert scores(writer) == ["1"]
+
+
+def test_sparql_update(writer: httpx.Client) -> None:
+    insert = f"INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ <{THING}> <{TEST}score> 7 }} }}"
+    response = writer.post(
+        "/update",
+        content=insert.encode(),
+        headers={"content-type": "application/sparql-update", **AUTH},
+    )
+    assert response.status_code == 204, response.text
+    assert scores(writer) == ["7"]
+    delete = f"DELETE WHERE {{ GRAPH <{TEST_GRAPH}> {{ ?s <{TEST}score> ?o }} }}"
+    assert writer.post("/update", data={"update": delete}, headers=AUTH).status_code == 204
+    assert scores(writer) == []
+
+
+@pytest.mark.parametrize(
+    ("update", "status", "words"),
+    [
+        (f"INSERT DATA {{ <{THING}> <{TEST}score> 1 }}", 403, "default graph"),
+        ("CLEAR DEFAULT", 403, "default graph"),
+        (f"LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <{TEST_GRAPH}>", 400, "never fetches"),
+        (
+            f"INSERT {{ GRAPH <{TEST_GRAPH}> {{ ?s ?p ?o }} }} "
+            "WHERE { SERVICE <http://127.0.0.1:9/s> { ?s ?p ?o } }",
+            400,
+            "SERVICE",
+        ),
+        ("INSERT DATA {\n GRAPH <g> { <a> <b> } }", 400, "line 2, column"),
+        (f"INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ _:b <{TEST}score> 1 }} }}", 400, "blank node"),
+    ],
+)
+def test_refused_updates(writer: httpx.Client, update: str, status: int, words: str) -> None:
+    before = writer.get("/store?default").content
+    response = writer.post("/update", data={"update": update}, headers=AUTH)
+    assert response.status_code == status, response.text
+    assert words in response.text
+    assert writer.get("/store?default").content == before
+
+
+def test_the_default_graph_cannot_be_written(writer: httpx.Client) -> None:
+    response = writer.put("/store?default", content=score_turtle("1"), headers={**TURTLE, **AUTH})
+    assert response.status_code == 405
+    assert "merge" in response.text
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_bad_payloads(writer: httpx.Client) -> None:
+    target = {"graph": TEST_GRAPH}
+    broken = writer.put("/store", params=target, content=b"<a> <b> .", headers={**TURTLE, **AUTH})
+    assert broken.status_code == 400
+    assert "not valid" in broken.text
+    unknown = writer.put(
+        "/store", params=target, content=b"x", headers={"content-type": "image/png", **AUTH}
+    )
+    assert unknown.status_code == 415
+
+
+def test_accepted_writes_survive_a_restart(writable: LiveServer) -> None:
+    with httpx.Client(base_url=writable.url, timeout=60) as writer:
+        response = writer.put(
+            "/store",
+            params={"graph": TEST_GRAPH},
+            content=score_turtle("42"),
+            headers={**TURTLE, **AUTH},
+        )
+        assert response.status_code == 201
+    writable.stop()
+    again = start_server(
+        writable.home, ["--allow-updates"], env={"LIBASSOC_WRITE_TOKEN": WRITE_TOKEN}
+    )
+    try:
+        with httpx.Client(base_url=again.url, timeout=60) as reader:
+            assert scores(reader) == ["42"]
+            reader.delete("/store", params={"graph": TEST_GRAPH}, headers=AUTH)
+    finally:
+        again.stop()
