@@ -74,14 +74,16 @@ def _linked_quads(store: ox.Store, thing: ox.NamedNode) -> set[ox.Quad]:
 
 
 def describe(store: ox.Store, catalog: QueryCatalog, document: ox.NamedNode) -> Description | None:
-    """The description of ``document``, or None when the store does not mention it."""
+    """The description of ``document``, or None when the store does not know it."""
     subjects = document_subjects(store, catalog, document)
     own: set[ox.Quad] = set()
     incoming: set[ox.Quad] = set()
     for subject in subjects:
         own |= _named(store.quads_for_pattern(subject, None, None, None))
         incoming |= _named(store.quads_for_pattern(None, None, subject, None))
-    if not own and not incoming:
+    # A named graph is known even before the metadata graph says anything about it: it is
+    # where the facts on every page come from, so its IRI must not be a dead link.
+    if not own and not incoming and not store.contains_named_graph(document):
         return None
     covered = set(subjects)
     linked = {q.object for q in own if isinstance(q.object, ox.NamedNode)}

@@ -1,0 +1,176 @@
+"""Every IRI dereferences: content negotiation, alternates, overrides, 404 and 406, descriptions."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+from ld_fixtures import LiveServer, ld_server  # noqa: F401 (a fixture)
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import SDO
+
+from libassoc.namespaces import BASE, ONTOLOGY_IRI
+from libassoc.store import DEFAULT_GRAPH, named_quads
+
+ALA = BASE + "org/ala"
+RDF_TYPES = {
+    "text/turtle": ("turtle", False),
+    "application/n-triples": ("nt", False),
+    "application/ld+json": ("json-ld", True),
+    "application/rdf+xml": ("xml", False),
+    "application/trig": ("trig", True),
+    "application/n-quads": ("nquads", True),
+}
+EXTENSIONS = {
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+    "html": "text/html",
+}
+
+
+def parse(body: bytes, media_type: str) -> Graph:
+    """The triples of a response, whatever its syntax (quad syntaxes merged)."""
+    syntax, quads = RDF_TYPES[media_type]
+    if quads:
+        dataset = Dataset()
+        dataset.parse(data=body, format=syntax)
+        merged = Graph()
+        for s, p, o, _g in dataset.quads():
+            merged.add((s, p, o))
+        return merged
+    return Graph().parse(data=body, format=syntax)
+
+
+def links(response: object) -> dict[str, str]:
+    """The ``rel="alternate"`` targets of a ``Link`` header, by media type."""
+    header = response.headers.get("link", "")  # type: ignore[attr-defined]
+    found: dict[str, str] = {}
+    for part in header.split(","):
+        if 'rel="alternate"' in part:
+            target = part.split(";")[0].strip().strip("<>")
+            media = part.split('type="')[1].split('"')[0]
+            found[media] = target
+    return found
+
+
+@pytest.mark.parametrize("media_type", [*RDF_TYPES, "text/html"])
+def test_each_syntax_by_accept(ld_server: LiveServer, media_type: str) -> None:  # noqa: F811
+    response = ld_server.get("/org/ala", headers={"accept": media_type})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
+    assert "accept" in response.headers["vary"].lower()
+    assert set(links(response)) == set(EXTENSIONS.values())
+    if media_type == "text/html":
+        assert "American Library Association" in response.text
+        return
+    graph = parse(response.content, media_type)
+    assert (URIRef(ALA), SDO.name, None) in graph
+    names = {str(o) for o in graph.objects(URIRef(ALA), SDO.name)}
+    assert "American Library Association" in names
+
+
+@pytest.mark.parametrize("extension", sorted(EXTENSIONS))
+def test_extension_and_format_override_accept(ld_server: LiveServer, extension: str) -> None:  # noqa: F811
+    wanted = EXTENSIONS[extension]
+    by_extension = ld_server.get(f"/org/ala.{extension}", headers={"accept": "image/png"})
+    assert by_extension.status_code == 200
+    assert by_extension.headers["content-type"].split(";")[0] == wanted
+    by_param = ld_server.get(f"/org/ala?format={extension}", headers={"accept": "image/png"})
+    assert by_param.status_code == 200
+    assert by_param.headers["content-type"].split(";")[0] == wanted
+    assert by_param.content == by_extension.content or wanted == "text/html"
+
+
+def test_every_alternate_link_resolves_to_its_type(ld_server: LiveServer) -> None:  # noqa: F811
+    for media_type, target in links(ld_server.get("/org/ala")).items():
+        response = ld_server.get(target)
+        assert response.status_code == 200, target
+        assert response.headers["content-type"].split(";")[0] == media_type
+
+
+def test_browser_and_bare_clients(ld_server: LiveServer) -> None:  # noqa: F811
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert (
+        ld_server.get("/org/ala", headers={"accept": browser})
+        .headers["content-type"]
+        .startswith("text/html")
+    )
+    assert (
+        ld_server.get("/org/ala", headers={"accept": "*/*"})
+        .headers["content-type"]
+        .startswith("text/turtle")
+    )
+
+
+def test_nothing_acceptable_is_406(ld_server: LiveServer) -> None:  # noqa: F811
+    assert ld_server.get("/org/ala", headers={"accept": "image/png"}).status_code == 406
+    assert ld_server.get("/org/ala?format=docx").status_code == 406
+
+
+def test_unknown_iri_is_404(ld_server: LiveServer) -> None:  # noqa: F811
+    assert ld_server.get("/org/no-such-organization-here").status_code == 404
+    assert ld_server.get("/org/no-such-organization-here.ttl").status_code == 404
+
+
+def quads_of(store: ox.Store) -> set[tuple[str, str, str, str]]:
+    return {
+        (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+        for q in named_quads(store)
+    }
+
+
+def test_description_is_own_incoming_and_labels_with_graphs(ld_server: LiveServer) -> None:  # noqa: F811
+    store = ld_server.store
+    ala = ox.NamedNode(ALA)
+    body = ld_server.get("/org/ala.nq").content
+    served = {
+        (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+        for q in ox.parse(body, format=ox.RdfFormat.N_QUADS)
+    }
+    assert served <= quads_of(store), "every quad served is in the dataset, in its own graph"
+    own = {
+        q for q in store.quads_for_pattern(ala, None, None, None) if q.graph_name != DEFAULT_GRAPH
+    }
+    incoming = {
+        q for q in store.quads_for_pattern(None, None, ala, None) if q.graph_name != DEFAULT_GRAPH
+    }
+    for quad in own | incoming:
+        assert (
+            str(quad.subject),
+            str(quad.predicate),
+            str(quad.object),
+            str(quad.graph_name),
+        ) in served
+    assert incoming, "something points at the ALA"
+    linked = {q.object for q in own if isinstance(q.object, ox.NamedNode)}
+    name = ox.NamedNode(str(SDO.name))
+    for thing in linked:
+        for quad in store.quads_for_pattern(thing, name, None, None):
+            if quad.graph_name != DEFAULT_GRAPH:
+                assert (
+                    str(quad.subject),
+                    str(quad.predicate),
+                    str(quad.object),
+                    str(quad.graph_name),
+                ) in served
+
+
+def test_ontology_and_shapes_dereference(ld_server: LiveServer) -> None:  # noqa: F811
+    ontology = ld_server.get("/ontology", headers={"accept": "text/turtle"})
+    graph = Graph().parse(data=ontology.content, format="turtle")
+    terms = {s for s in graph.subjects() if str(s).startswith(ONTOLOGY_IRI + "#")}
+    assert URIRef(ONTOLOGY_IRI) in set(graph.subjects()) and terms
+    jsonld = ld_server.get("/ontology", headers={"accept": "application/ld+json"})
+    assert json.loads(jsonld.content)
+    page = ld_server.get("/ontology", headers={"accept": "text/html"}).text
+    for term in terms:
+        assert f'id="{str(term).split("#")[1]}"' in page, f"{term} has no section on the page"
+    shapes = ld_server.get("/shapes", headers={"accept": "text/turtle"})
+    assert shapes.status_code == 200
+    assert len(Graph().parse(data=shapes.content, format="turtle")) > 0
+    assert ld_server.get("/shapes", headers={"accept": "text/html"}).status_code == 200
