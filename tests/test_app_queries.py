@@ -1,0 +1,55 @@
+"""The web layer's own queries (``queries/app/*.rq``) against their expected results.
+
+Each query runs on a small fixed dataset (``fixtures/endpoint/app-dataset.trig``, loaded as
+the server loads data: one named graph per source and their merge as default graph), and must
+give exactly the rows of ``queries/expected/app/<name>.srj`` (SPARQL results JSON). To write
+the expected file of a new query, run with ``LIBASSOC_WRITE_EXPECTED=1`` and review the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from libassoc.catalog import NamedQuery, QueryCatalog, run
+from libassoc.settings import Paths
+from libassoc.store import replace_contents
+
+FIXTURE = Path(__file__).parent / "fixtures" / "endpoint" / "app-dataset.trig"
+EXPECTED = Paths().queries / "expected"
+APP_QUERIES = [q for q in QueryCatalog.from_dir(Paths().queries) if q.name.startswith("app/")]
+
+
+@pytest.fixture(scope="module")
+def store() -> ox.Store:
+    loaded = ox.Store()
+    replace_contents(loaded, ox.parse(FIXTURE.read_bytes(), format=ox.RdfFormat.TRIG))
+    return loaded
+
+
+def rows(document: bytes) -> tuple[list[str], list[str]]:
+    """The variables, and each row as canonical JSON, in order."""
+    parsed = json.loads(document)
+    bindings = [json.dumps(b, sort_keys=True) for b in parsed["results"]["bindings"]]
+    return parsed["head"]["vars"], bindings
+
+
+def test_there_are_app_queries() -> None:
+    assert any(q.name == "app/graph-sizes" for q in APP_QUERIES)
+
+
+@pytest.mark.parametrize("query", APP_QUERIES, ids=lambda q: q.name)
+def test_app_query_gives_its_expected_result(store: ox.Store, query: NamedQuery) -> None:
+    result = run(store, query.text)
+    assert isinstance(result, ox.QuerySolutions), "app queries are SELECT queries"
+    got = result.serialize(format=ox.QueryResultsFormat.JSON) or b""
+    path = EXPECTED / f"{query.name}.srj"
+    if os.environ.get("LIBASSOC_WRITE_EXPECTED"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(json.loads(got), indent=2) + "\n", encoding="utf-8")
+    assert path.exists(), f"{path} is missing: write it with LIBASSOC_WRITE_EXPECTED=1"
+    assert rows(got) == rows(path.read_bytes())
