@@ -6,7 +6,8 @@ import json
 
 import pyoxigraph as ox
 import pytest
-from ld_fixtures import LiveServer, ld_server  # noqa: F401 (a fixture)
+from conftest import LiveServer
+from ld_fixtures import get, ld_server, shipped_store  # noqa: F401 (fixtures)
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import SDO
 
@@ -60,7 +61,7 @@ def links(response: object) -> dict[str, str]:
 
 @pytest.mark.parametrize("media_type", [*RDF_TYPES, "text/html"])
 def test_each_syntax_by_accept(ld_server: LiveServer, media_type: str) -> None:  # noqa: F811
-    response = ld_server.get("/org/ala", headers={"accept": media_type})
+    response = get(ld_server, "/org/ala", headers={"accept": media_type})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == media_type
     assert "accept" in response.headers["vary"].lower()
@@ -77,18 +78,18 @@ def test_each_syntax_by_accept(ld_server: LiveServer, media_type: str) -> None: 
 @pytest.mark.parametrize("extension", sorted(EXTENSIONS))
 def test_extension_and_format_override_accept(ld_server: LiveServer, extension: str) -> None:  # noqa: F811
     wanted = EXTENSIONS[extension]
-    by_extension = ld_server.get(f"/org/ala.{extension}", headers={"accept": "image/png"})
+    by_extension = get(ld_server, f"/org/ala.{extension}", headers={"accept": "image/png"})
     assert by_extension.status_code == 200
     assert by_extension.headers["content-type"].split(";")[0] == wanted
-    by_param = ld_server.get(f"/org/ala?format={extension}", headers={"accept": "image/png"})
+    by_param = get(ld_server, f"/org/ala?format={extension}", headers={"accept": "image/png"})
     assert by_param.status_code == 200
     assert by_param.headers["content-type"].split(";")[0] == wanted
     assert by_param.content == by_extension.content or wanted == "text/html"
 
 
 def test_every_alternate_link_resolves_to_its_type(ld_server: LiveServer) -> None:  # noqa: F811
-    for media_type, target in links(ld_server.get("/org/ala")).items():
-        response = ld_server.get(target)
+    for media_type, target in links(get(ld_server, "/org/ala")).items():
+        response = get(ld_server, target)
         assert response.status_code == 200, target
         assert response.headers["content-type"].split(";")[0] == media_type
 
@@ -96,25 +97,25 @@ def test_every_alternate_link_resolves_to_its_type(ld_server: LiveServer) -> Non
 def test_browser_and_bare_clients(ld_server: LiveServer) -> None:  # noqa: F811
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     assert (
-        ld_server.get("/org/ala", headers={"accept": browser})
+        get(ld_server, "/org/ala", headers={"accept": browser})
         .headers["content-type"]
         .startswith("text/html")
     )
     assert (
-        ld_server.get("/org/ala", headers={"accept": "*/*"})
+        get(ld_server, "/org/ala", headers={"accept": "*/*"})
         .headers["content-type"]
         .startswith("text/turtle")
     )
 
 
 def test_nothing_acceptable_is_406(ld_server: LiveServer) -> None:  # noqa: F811
-    assert ld_server.get("/org/ala", headers={"accept": "image/png"}).status_code == 406
-    assert ld_server.get("/org/ala?format=docx").status_code == 406
+    assert get(ld_server, "/org/ala", headers={"accept": "image/png"}).status_code == 406
+    assert get(ld_server, "/org/ala?format=docx").status_code == 406
 
 
 def test_unknown_iri_is_404(ld_server: LiveServer) -> None:  # noqa: F811
-    assert ld_server.get("/org/no-such-organization-here").status_code == 404
-    assert ld_server.get("/org/no-such-organization-here.ttl").status_code == 404
+    assert get(ld_server, "/org/no-such-organization-here").status_code == 404
+    assert get(ld_server, "/org/no-such-organization-here.ttl").status_code == 404
 
 
 def quads_of(store: ox.Store) -> set[tuple[str, str, str, str]]:
@@ -124,20 +125,28 @@ def quads_of(store: ox.Store) -> set[tuple[str, str, str, str]]:
     }
 
 
-def test_description_is_own_incoming_and_labels_with_graphs(ld_server: LiveServer) -> None:  # noqa: F811
-    store = ld_server.store
+def test_description_is_own_incoming_and_labels_with_graphs(
+    ld_server: LiveServer,  # noqa: F811 (the fixtures imported above)
+    shipped_store: ox.Store,  # noqa: F811
+) -> None:
     ala = ox.NamedNode(ALA)
-    body = ld_server.get("/org/ala.nq").content
+    body = get(ld_server, "/org/ala.nq").content
     served = {
         (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
         for q in ox.parse(body, format=ox.RdfFormat.N_QUADS)
     }
-    assert served <= quads_of(store), "every quad served is in the dataset, in its own graph"
+    assert served <= quads_of(shipped_store), (
+        "every quad served is in the dataset, in its own graph"
+    )
     own = {
-        q for q in store.quads_for_pattern(ala, None, None, None) if q.graph_name != DEFAULT_GRAPH
+        q
+        for q in shipped_store.quads_for_pattern(ala, None, None, None)
+        if q.graph_name != DEFAULT_GRAPH
     }
     incoming = {
-        q for q in store.quads_for_pattern(None, None, ala, None) if q.graph_name != DEFAULT_GRAPH
+        q
+        for q in shipped_store.quads_for_pattern(None, None, ala, None)
+        if q.graph_name != DEFAULT_GRAPH
     }
     for quad in own | incoming:
         assert (
@@ -150,7 +159,7 @@ def test_description_is_own_incoming_and_labels_with_graphs(ld_server: LiveServe
     linked = {q.object for q in own if isinstance(q.object, ox.NamedNode)}
     name = ox.NamedNode(str(SDO.name))
     for thing in linked:
-        for quad in store.quads_for_pattern(thing, name, None, None):
+        for quad in shipped_store.quads_for_pattern(thing, name, None, None):
             if quad.graph_name != DEFAULT_GRAPH:
                 assert (
                     str(quad.subject),
@@ -161,16 +170,16 @@ def test_description_is_own_incoming_and_labels_with_graphs(ld_server: LiveServe
 
 
 def test_ontology_and_shapes_dereference(ld_server: LiveServer) -> None:  # noqa: F811
-    ontology = ld_server.get("/ontology", headers={"accept": "text/turtle"})
+    ontology = get(ld_server, "/ontology", headers={"accept": "text/turtle"})
     graph = Graph().parse(data=ontology.content, format="turtle")
     terms = {s for s in graph.subjects() if str(s).startswith(ONTOLOGY_IRI + "#")}
     assert URIRef(ONTOLOGY_IRI) in set(graph.subjects()) and terms
-    jsonld = ld_server.get("/ontology", headers={"accept": "application/ld+json"})
+    jsonld = get(ld_server, "/ontology", headers={"accept": "application/ld+json"})
     assert json.loads(jsonld.content)
-    page = ld_server.get("/ontology", headers={"accept": "text/html"}).text
+    page = get(ld_server, "/ontology", headers={"accept": "text/html"}).text
     for term in terms:
         assert f'id="{str(term).split("#")[1]}"' in page, f"{term} has no section on the page"
-    shapes = ld_server.get("/shapes", headers={"accept": "text/turtle"})
+    shapes = get(ld_server, "/shapes", headers={"accept": "text/turtle"})
     assert shapes.status_code == 200
     assert len(Graph().parse(data=shapes.content, format="turtle")) > 0
-    assert ld_server.get("/shapes", headers={"accept": "text/html"}).status_code == 200
+    assert get(ld_server, "/shapes", headers={"accept": "text/html"}).status_code == 200
