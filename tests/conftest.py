@@ -42,10 +42,13 @@ def make_home(folder: Path, shapes: Path = FIXTURES / "shapes.ttl") -> Path:
     """
     (folder / "shapes").mkdir(parents=True, exist_ok=True)
     shutil.copy(shapes, folder / "shapes" / shapes.name)
-    (folder / "queries").mkdir(exist_ok=True)
-    for entry in (ROOT / "queries").iterdir():
-        if entry.name != "checks" and not (folder / "queries" / entry.name).exists():
-            (folder / "queries" / entry.name).symlink_to(entry)
+    # Copied, not linked: the catalog does not follow links to folders.
+    shutil.copytree(
+        ROOT / "queries",
+        folder / "queries",
+        ignore=shutil.ignore_patterns("checks"),
+        dirs_exist_ok=True,
+    )
     if (ROOT / "node_modules").exists() and not (folder / "node_modules").exists():
         (folder / "node_modules").symlink_to(ROOT / "node_modules")
     return folder

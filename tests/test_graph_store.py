@@ -7,12 +7,14 @@ an integer) before it is committed.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import WRITE_TOKEN, LiveServer, make_home, start_server
+from conftest import SHIPPED_DATA, WRITE_TOKEN, LiveServer, make_home, start_server
 
 ALA = "https://w3id.org/libassoc/org/ala"
 ALA_ABOUT = "https://w3id.org/libassoc/graph/ala-about"
@@ -39,10 +41,21 @@ def scores(client: httpx.Client) -> list[str]:
     return [b["score"]["value"] for b in response.json()["results"]["bindings"]]
 
 
+def start_writable(home: Path) -> LiveServer:
+    # A copy of the data: the restart test needs it unchanged, whoever edits data/ meanwhile.
+    data = [home / "sources" / path.name for path in SHIPPED_DATA]
+    for source, copy in zip(SHIPPED_DATA, data, strict=True):
+        if not copy.exists():
+            shutil.copytree(source, copy)
+    return start_server(
+        home, ["--allow-updates"], data=data, env={"LIBASSOC_WRITE_TOKEN": WRITE_TOKEN}
+    )
+
+
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     home = make_home(tmp_path_factory.mktemp("writable"))
-    running = start_server(home, ["--allow-updates"], env={"LIBASSOC_WRITE_TOKEN": WRITE_TOKEN})
+    running = start_writable(home)
     yield running
     running.stop()
 
@@ -241,9 +254,7 @@ def test_accepted_writes_survive_a_restart(writable: LiveServer) -> None:
         )
         assert response.status_code == 201
     writable.stop()
-    again = start_server(
-        writable.home, ["--allow-updates"], env={"LIBASSOC_WRITE_TOKEN": WRITE_TOKEN}
-    )
+    again = start_writable(writable.home)
     try:
         with httpx.Client(base_url=again.url, timeout=60) as reader:
             assert scores(reader) == ["42"]

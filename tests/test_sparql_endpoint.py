@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import LiveServer
+from conftest import FIXTURES, LiveServer, free_port, make_home, serve_command
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 
@@ -450,3 +452,18 @@ def test_competency_queries_answer(client: httpx.Client, server: LiveServer) -> 
     for query in QueryCatalog.from_dir(server.home / "queries").competency():
         response = client.post("/sparql", data={"query": query.text})
         assert response.status_code == 200, f"{query.name}: {response.text}"
+
+
+def test_serve_refuses_to_start_on_a_violation(tmp_path: Path) -> None:
+    home = make_home(tmp_path)
+    command = serve_command(free_port(), [], [FIXTURES / "invalid.ttl"])
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LIBASSOC_HOME": str(home)},
+    )
+    assert done.returncode == 1
+    assert "A test score is an integer." in done.stderr
+    assert "Uvicorn running" not in done.stderr
