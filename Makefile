@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests drive: a real browser, Java SPARQL clients, other triple stores.
-APT_PACKAGES := chromium chromium-driver raptor2-utils libapache-jena-java
+APT_PACKAGES := chromium chromium-driver raptor2-utils libapache-jena-java virtuoso-opensource
 SETUP_STAMP := $(VENV)/.setup-done
 
 .PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench clean
