@@ -1,0 +1,124 @@
+"""The home page, VoID and DCAT, the sitemap and the dumps as the server offers them."""
+
+from __future__ import annotations
+
+import hashlib
+from html.parser import HTMLParser
+
+import pyoxigraph as ox
+from conftest import LiveServer
+from ld_fixtures import get, ld_server, shipped_store  # noqa: F401 (fixtures)
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, RDF, VOID
+
+from libassoc.namespaces import BASE
+from libassoc.store import merged_triples, named_quads
+
+SPDX = "http://spdx.org/rdf/terms#"
+
+
+class Structure(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.hrefs: set[str] = set()
+        self.lang = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.tags.append(tag)
+        if tag == "html":
+            self.lang = values.get("lang") or ""
+        if tag == "a" and values.get("href"):
+            self.hrefs.add(values["href"] or "")
+
+
+def test_home_lists_organizations_and_the_ways_in(ld_server: LiveServer) -> None:  # noqa: F811
+    response = get(ld_server, "/")
+    assert response.headers["content-type"].startswith("text/html")
+    page = Structure()
+    page.feed(response.text)
+    assert page.lang == "en"
+    assert {"header", "main", "footer", "nav", "h1"} <= set(page.tags)
+    assert 'href="#main"' in response.text, "a skip link"
+    assert {"/org/ala", "/sparql", "/dumps/", "/ontology", "/.well-known/void"} <= page.hrefs
+    assert "American Library Association" in response.text
+
+
+def test_divisions_are_listed_under_their_parent(
+    ld_server: LiveServer,  # noqa: F811
+    shipped_store: ox.Store,  # noqa: F811
+) -> None:
+    text = get(ld_server, "/").text
+    parent = ox.NamedNode("https://schema.org/parentOrganization")
+    pairs = [
+        (q.subject.value, q.object.value)
+        for q in shipped_store.quads_for_pattern(None, parent, None, ox.DefaultGraph())
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode)
+    ]
+    assert pairs, "the data has divisions"
+    for child, of in pairs:
+        start = text.find(f'href="/{of[len(BASE) :]}"')
+        assert start >= 0, of
+        assert f'href="/{child[len(BASE) :]}"' in text[start:], f"{child} is not under {of}"
+
+
+def test_void_and_dcat_describe_the_dataset_and_every_dump(
+    ld_server: LiveServer,  # noqa: F811
+    shipped_store: ox.Store,  # noqa: F811
+) -> None:
+    response = get(ld_server, "/.well-known/void", headers={"accept": "text/turtle"})
+    assert response.status_code == 200
+    void = Graph().parse(data=response.content, format="turtle")
+    datasets = [d for d in void.subjects(VOID.uriSpace, Literal(BASE))]
+    assert len(datasets) == 1
+    dataset = datasets[0]
+    assert (dataset, RDF.type, DCAT.Dataset) in void
+    assert void.value(dataset, VOID.sparqlEndpoint) == URIRef(BASE + "sparql")
+    triples = list(merged_triples(shipped_store))
+    assert int(void.value(dataset, VOID.triples)) == len(set(map(str, triples)))
+    graphs = {q.graph_name for q in named_quads(shipped_store)}
+    subsets = set(void.objects(dataset, VOID.subset))
+    assert {URIRef(g.value) for g in graphs if isinstance(g, ox.NamedNode)} <= subsets
+    for subset in subsets:
+        assert void.value(subset, VOID.triples) is not None, subset
+    dumps = set(void.objects(dataset, VOID.dataDump))
+    assert len(dumps) == 12
+    for distribution in void.objects(dataset, DCAT.distribution):
+        url = str(void.value(distribution, DCAT.downloadURL))
+        body = get(ld_server, "/" + url[len(BASE) :]).content
+        assert int(void.value(distribution, DCAT.byteSize)) == len(body)
+        checksum = void.value(distribution, URIRef(SPDX + "checksum"))
+        digest = str(void.value(checksum, URIRef(SPDX + "checksumValue")))
+        assert hashlib.sha256(body).hexdigest() == digest
+        assert str(void.value(distribution, DCAT.mediaType)).startswith("https://www.iana.org/")
+    assert get(ld_server, "/.well-known/void", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_sitemap_lists_every_page(
+    ld_server: LiveServer,  # noqa: F811
+    shipped_store: ox.Store,  # noqa: F811
+) -> None:
+    body = get(ld_server, "/sitemap.xml").text
+    for triple in merged_triples(shipped_store):
+        if isinstance(triple.subject, ox.NamedNode) and triple.subject.value.startswith(BASE):
+            path = triple.subject.value[len(BASE) :].partition("#")[0]
+            assert f"<loc>{ld_server.url}/{path}</loc>" in body, path
+
+
+def test_dumps_have_validators_and_ranges(ld_server: LiveServer) -> None:  # noqa: F811
+    first = get(ld_server, "/dumps/libassoc.nq")
+    assert first.status_code == 200
+    assert first.headers["content-type"].startswith("application/n-quads")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert etag == f'"{hashlib.sha256(first.content).hexdigest()}"'
+    assert get(ld_server, "/dumps/libassoc.nq", headers={"if-none-match": etag}).status_code == 304
+    part = get(ld_server, "/dumps/libassoc.nq", headers={"range": "bytes=10-19"})
+    assert part.status_code == 206
+    assert part.content == first.content[10:20]
+    assert modified
+    packed = get(ld_server, "/dumps/libassoc.nq.gz")
+    assert packed.headers["content-type"] == "application/gzip"
+    assert "content-encoding" not in packed.headers
+    assert get(ld_server, "/dumps/").status_code == 200
+    assert get(ld_server, "/dumps/nothing.txt").status_code == 404
