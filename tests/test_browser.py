@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, LiveServer, free_port
-from ld_fixtures import ld_server  # noqa: F401 (a fixture)
 
 from libassoc.namespaces import BASE
 
@@ -110,9 +109,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 
 def test_home_page_renders_and_a_link_leads_to_an_organization_with_json_ld(
     browser: Browser,
-    ld_server: LiveServer,  # noqa: F811 (the fixture imported above)
+    server: LiveServer,
 ) -> None:
-    browser.open(ld_server.url + "/")
+    browser.open(server.url + "/")
     assert browser.script("return document.documentElement.lang") == "en"
     assert (
         browser.script("return document.querySelectorAll('main, header, footer, nav').length") >= 4
@@ -146,11 +145,11 @@ def test_home_page_renders_and_a_link_leads_to_an_organization_with_json_ld(
 
 def test_organization_page_fits_a_phone(
     browser: Browser,
-    ld_server: LiveServer,  # noqa: F811
+    server: LiveServer,
 ) -> None:
     browser.call("POST", "/window/rect", {"width": 390, "height": 844})
     try:
-        browser.open(ld_server.url + "/org/ala")
+        browser.open(server.url + "/org/ala")
         overflow = browser.script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )

@@ -16,7 +16,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import httpx
 import pyoxigraph as ox
 from conftest import LiveServer
-from ld_fixtures import get, ld_server, shipped_store  # noqa: F401 (fixtures)
+from ld_fixtures import get, shipped_store  # noqa: F401 (a fixture)
 
 from libassoc.namespaces import BASE
 from libassoc.store import merged_triples
@@ -111,10 +111,10 @@ def crawl(server: LiveServer) -> tuple[set[str], set[str], set[str]]:
 
 
 def test_crawler_reaches_every_entity_and_harvests_the_merged_graph(
-    ld_server: LiveServer,  # noqa: F811 (the fixtures imported above)
+    server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811
 ) -> None:
-    pages, described, harvested = crawl(ld_server)
+    pages, described, harvested = crawl(server)
     triples = list(merged_triples(shipped_store))
     merged = set(map(str, triples))
     documents = {
@@ -126,5 +126,5 @@ def test_crawler_reaches_every_entity_and_harvests_the_merged_graph(
     assert {iri_path(d) for d in documents} - pages == set(), "entities without a reached page"
     assert merged - harvested == set(), "triples no page gave"
     # The shapes are published beside the data (at /shapes), not as part of it.
-    shapes = ox.parse(get(ld_server, "/shapes.ttl").content, format=ox.RdfFormat.TURTLE)
+    shapes = ox.parse(get(server, "/shapes.ttl").content, format=ox.RdfFormat.TURTLE)
     assert harvested - merged - set(map(str, shapes)) == set(), "triples not in the merged graph"

@@ -7,7 +7,7 @@ import json
 import pyoxigraph as ox
 import pytest
 from conftest import LiveServer
-from ld_fixtures import get, ld_server, shipped_store  # noqa: F401 (fixtures)
+from ld_fixtures import get, shipped_store  # noqa: F401 (a fixture)
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import SDO
 
@@ -60,8 +60,8 @@ def links(response: object) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("media_type", [*RDF_TYPES, "text/html"])
-def test_each_syntax_by_accept(ld_server: LiveServer, media_type: str) -> None:  # noqa: F811
-    response = get(ld_server, "/org/ala", headers={"accept": media_type})
+def test_each_syntax_by_accept(server: LiveServer, media_type: str) -> None:
+    response = get(server, "/org/ala", headers={"accept": media_type})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == media_type
     assert "accept" in response.headers["vary"].lower()
@@ -76,46 +76,46 @@ def test_each_syntax_by_accept(ld_server: LiveServer, media_type: str) -> None: 
 
 
 @pytest.mark.parametrize("extension", sorted(EXTENSIONS))
-def test_extension_and_format_override_accept(ld_server: LiveServer, extension: str) -> None:  # noqa: F811
+def test_extension_and_format_override_accept(server: LiveServer, extension: str) -> None:
     wanted = EXTENSIONS[extension]
-    by_extension = get(ld_server, f"/org/ala.{extension}", headers={"accept": "image/png"})
+    by_extension = get(server, f"/org/ala.{extension}", headers={"accept": "image/png"})
     assert by_extension.status_code == 200
     assert by_extension.headers["content-type"].split(";")[0] == wanted
-    by_param = get(ld_server, f"/org/ala?format={extension}", headers={"accept": "image/png"})
+    by_param = get(server, f"/org/ala?format={extension}", headers={"accept": "image/png"})
     assert by_param.status_code == 200
     assert by_param.headers["content-type"].split(";")[0] == wanted
     assert by_param.content == by_extension.content or wanted == "text/html"
 
 
-def test_every_alternate_link_resolves_to_its_type(ld_server: LiveServer) -> None:  # noqa: F811
-    for media_type, target in links(get(ld_server, "/org/ala")).items():
-        response = get(ld_server, target)
+def test_every_alternate_link_resolves_to_its_type(server: LiveServer) -> None:
+    for media_type, target in links(get(server, "/org/ala")).items():
+        response = get(server, target)
         assert response.status_code == 200, target
         assert response.headers["content-type"].split(";")[0] == media_type
 
 
-def test_browser_and_bare_clients(ld_server: LiveServer) -> None:  # noqa: F811
+def test_browser_and_bare_clients(server: LiveServer) -> None:
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     assert (
-        get(ld_server, "/org/ala", headers={"accept": browser})
+        get(server, "/org/ala", headers={"accept": browser})
         .headers["content-type"]
         .startswith("text/html")
     )
     assert (
-        get(ld_server, "/org/ala", headers={"accept": "*/*"})
+        get(server, "/org/ala", headers={"accept": "*/*"})
         .headers["content-type"]
         .startswith("text/turtle")
     )
 
 
-def test_nothing_acceptable_is_406(ld_server: LiveServer) -> None:  # noqa: F811
-    assert get(ld_server, "/org/ala", headers={"accept": "image/png"}).status_code == 406
-    assert get(ld_server, "/org/ala?format=docx").status_code == 406
+def test_nothing_acceptable_is_406(server: LiveServer) -> None:
+    assert get(server, "/org/ala", headers={"accept": "image/png"}).status_code == 406
+    assert get(server, "/org/ala?format=docx").status_code == 406
 
 
-def test_unknown_iri_is_404(ld_server: LiveServer) -> None:  # noqa: F811
-    assert get(ld_server, "/org/no-such-organization-here").status_code == 404
-    assert get(ld_server, "/org/no-such-organization-here.ttl").status_code == 404
+def test_unknown_iri_is_404(server: LiveServer) -> None:
+    assert get(server, "/org/no-such-organization-here").status_code == 404
+    assert get(server, "/org/no-such-organization-here.ttl").status_code == 404
 
 
 def quads_of(store: ox.Store) -> set[tuple[str, str, str, str]]:
@@ -126,11 +126,11 @@ def quads_of(store: ox.Store) -> set[tuple[str, str, str, str]]:
 
 
 def test_description_is_own_incoming_and_labels_with_graphs(
-    ld_server: LiveServer,  # noqa: F811 (the fixtures imported above)
+    server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811
 ) -> None:
     ala = ox.NamedNode(ALA)
-    body = get(ld_server, "/org/ala.nq").content
+    body = get(server, "/org/ala.nq").content
     served = {
         (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
         for q in ox.parse(body, format=ox.RdfFormat.N_QUADS)
@@ -169,17 +169,17 @@ def test_description_is_own_incoming_and_labels_with_graphs(
                 ) in served
 
 
-def test_ontology_and_shapes_dereference(ld_server: LiveServer) -> None:  # noqa: F811
-    ontology = get(ld_server, "/ontology", headers={"accept": "text/turtle"})
+def test_ontology_and_shapes_dereference(server: LiveServer) -> None:
+    ontology = get(server, "/ontology", headers={"accept": "text/turtle"})
     graph = Graph().parse(data=ontology.content, format="turtle")
     terms = {s for s in graph.subjects() if str(s).startswith(ONTOLOGY_IRI + "#")}
     assert URIRef(ONTOLOGY_IRI) in set(graph.subjects()) and terms
-    jsonld = get(ld_server, "/ontology", headers={"accept": "application/ld+json"})
+    jsonld = get(server, "/ontology", headers={"accept": "application/ld+json"})
     assert json.loads(jsonld.content)
-    page = get(ld_server, "/ontology", headers={"accept": "text/html"}).text
+    page = get(server, "/ontology", headers={"accept": "text/html"}).text
     for term in terms:
         assert f'id="{str(term).split("#")[1]}"' in page, f"{term} has no section on the page"
-    shapes = get(ld_server, "/shapes", headers={"accept": "text/turtle"})
+    shapes = get(server, "/shapes", headers={"accept": "text/turtle"})
     assert shapes.status_code == 200
     assert len(Graph().parse(data=shapes.content, format="turtle")) > 0
-    assert get(ld_server, "/shapes", headers={"accept": "text/html"}).status_code == 200
+    assert get(server, "/shapes", headers={"accept": "text/html"}).status_code == 200

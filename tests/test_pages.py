@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pyoxigraph as ox
 from conftest import LiveServer
-from ld_fixtures import get, ld_server, shipped_store  # noqa: F401 (fixtures)
+from ld_fixtures import get, shipped_store  # noqa: F401 (a fixture)
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, VOID
 
@@ -33,8 +33,8 @@ class Structure(HTMLParser):
             self.hrefs.add(values["href"] or "")
 
 
-def test_home_lists_organizations_and_the_ways_in(ld_server: LiveServer) -> None:  # noqa: F811
-    response = get(ld_server, "/")
+def test_home_lists_organizations_and_the_ways_in(server: LiveServer) -> None:
+    response = get(server, "/")
     assert response.headers["content-type"].startswith("text/html")
     page = Structure()
     page.feed(response.text)
@@ -46,10 +46,10 @@ def test_home_lists_organizations_and_the_ways_in(ld_server: LiveServer) -> None
 
 
 def test_divisions_are_listed_under_their_parent(
-    ld_server: LiveServer,  # noqa: F811
+    server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811
 ) -> None:
-    text = get(ld_server, "/").text
+    text = get(server, "/").text
     parent = ox.NamedNode("https://schema.org/parentOrganization")
     pairs = [
         (q.subject.value, q.object.value)
@@ -64,10 +64,10 @@ def test_divisions_are_listed_under_their_parent(
 
 
 def test_void_and_dcat_describe_the_dataset_and_every_dump(
-    ld_server: LiveServer,  # noqa: F811
+    server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811
 ) -> None:
-    response = get(ld_server, "/.well-known/void", headers={"accept": "text/turtle"})
+    response = get(server, "/.well-known/void", headers={"accept": "text/turtle"})
     assert response.status_code == 200
     void = Graph().parse(data=response.content, format="turtle")
     datasets = [d for d in void.subjects(VOID.uriSpace, Literal(BASE))]
@@ -86,39 +86,39 @@ def test_void_and_dcat_describe_the_dataset_and_every_dump(
     assert len(dumps) == 12
     for distribution in void.objects(dataset, DCAT.distribution):
         url = str(void.value(distribution, DCAT.downloadURL))
-        body = get(ld_server, "/" + url[len(BASE) :]).content
+        body = get(server, "/" + url[len(BASE) :]).content
         assert int(void.value(distribution, DCAT.byteSize)) == len(body)
         checksum = void.value(distribution, URIRef(SPDX + "checksum"))
         digest = str(void.value(checksum, URIRef(SPDX + "checksumValue")))
         assert hashlib.sha256(body).hexdigest() == digest
         assert str(void.value(distribution, DCAT.mediaType)).startswith("https://www.iana.org/")
-    assert get(ld_server, "/.well-known/void", headers={"accept": "text/html"}).status_code == 200
+    assert get(server, "/.well-known/void", headers={"accept": "text/html"}).status_code == 200
 
 
 def test_sitemap_lists_every_page(
-    ld_server: LiveServer,  # noqa: F811
+    server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811
 ) -> None:
-    body = get(ld_server, "/sitemap.xml").text
+    body = get(server, "/sitemap.xml").text
     for triple in merged_triples(shipped_store):
         if isinstance(triple.subject, ox.NamedNode) and triple.subject.value.startswith(BASE):
             path = triple.subject.value[len(BASE) :].partition("#")[0]
-            assert f"<loc>{ld_server.url}/{path}</loc>" in body, path
+            assert f"<loc>{server.url}/{path}</loc>" in body, path
 
 
-def test_dumps_have_validators_and_ranges(ld_server: LiveServer) -> None:  # noqa: F811
-    first = get(ld_server, "/dumps/libassoc.nq")
+def test_dumps_have_validators_and_ranges(server: LiveServer) -> None:
+    first = get(server, "/dumps/libassoc.nq")
     assert first.status_code == 200
     assert first.headers["content-type"].startswith("application/n-quads")
     etag, modified = first.headers["etag"], first.headers["last-modified"]
     assert etag == f'"{hashlib.sha256(first.content).hexdigest()}"'
-    assert get(ld_server, "/dumps/libassoc.nq", headers={"if-none-match": etag}).status_code == 304
-    part = get(ld_server, "/dumps/libassoc.nq", headers={"range": "bytes=10-19"})
+    assert get(server, "/dumps/libassoc.nq", headers={"if-none-match": etag}).status_code == 304
+    part = get(server, "/dumps/libassoc.nq", headers={"range": "bytes=10-19"})
     assert part.status_code == 206
     assert part.content == first.content[10:20]
     assert modified
-    packed = get(ld_server, "/dumps/libassoc.nq.gz")
+    packed = get(server, "/dumps/libassoc.nq.gz")
     assert packed.headers["content-type"] == "application/gzip"
     assert "content-encoding" not in packed.headers
-    assert get(ld_server, "/dumps/").status_code == 200
-    assert get(ld_server, "/dumps/nothing.txt").status_code == 404
+    assert get(server, "/dumps/").status_code == 200
+    assert get(server, "/dumps/nothing.txt").status_code == 404
