@@ -45,7 +45,9 @@ def test_validate_reports_a_violation_with_exit_1(tmp_path: Path) -> None:
 def test_validate_names_an_unreadable_file_and_line_with_exit_2(tmp_path: Path) -> None:
     data = copy_of_data(tmp_path)
     broken = data / "broken.ttl"
-    broken.write_text("<https://e.org/a> <https://e.org/p> 'fine' .\n<https://e.org/a> <https://e.org/p> .\n")
+    broken.write_text(
+        "<https://e.org/a> <https://e.org/p> 'fine' .\n<https://e.org/a> <https://e.org/p> .\n"
+    )
     done = libassoc("validate", PATHS.ontology, data)
     assert done.returncode == 2
     assert f"{broken}:2:" in done.stderr
@@ -75,7 +77,9 @@ def test_query_by_file_and_by_name_in_every_format(tmp_path: Path) -> None:
     done = libassoc("query", query, "--format", "json")
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)["results"]["bindings"]
-    assert rows == [{"name": {"type": "literal", "value": "American Library Association", "xml:lang": "en"}}]
+    assert rows == [
+        {"name": {"type": "literal", "value": "American Library Association", "xml:lang": "en"}}
+    ]
     assert "American Library Association" in libassoc("query", query, "--format", "csv").stdout
     assert "American Library Association" in libassoc("query", query, "--format", "tsv").stdout
     table = libassoc("query", query).stdout

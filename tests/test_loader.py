@@ -34,7 +34,10 @@ def test_two_files_with_one_stem_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
-    bad = write(tmp_path / "bad.ttl", "<https://e.org/a> schema:name 'A' .\n<https://e.org/b> schema:name 'B\n")
+    bad = write(
+        tmp_path / "bad.ttl",
+        "<https://e.org/a> schema:name 'A' .\n<https://e.org/b> schema:name 'B\n",
+    )
     with pytest.raises(DataFileError) as caught:
         load_quads([bad])
     assert caught.value.path == bad

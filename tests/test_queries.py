@@ -55,7 +55,9 @@ def test_headers_and_prefixes(query: NamedQuery) -> None:
     }
     for prefix in declared:
         if prefix in PREFIXES:
-            assert f"<{PREFIXES[prefix]}>" in query.text, f"{prefix}: is not the project's namespace"
+            assert f"<{PREFIXES[prefix]}>" in query.text, (
+                f"{prefix}: is not the project's namespace"
+            )
     ox.Store().query(query.text)  # parses with no default prefixes: runnable as it is anywhere
 
 
@@ -73,7 +75,9 @@ def test_result_matches_the_expected_one(store: ox.Store, query: NamedQuery) -> 
     path = expected_path(query)
     result = run(store, query.text)
     if isinstance(result, ox.QueryTriples):
-        got = Graph().parse(data=ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+        got = Graph().parse(
+            data=ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt"
+        )
         want = Graph().parse(path, format="turtle")
         if not isomorphic(got, want):
             _, only_got, only_want = graph_diff(got, want)

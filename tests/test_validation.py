@@ -56,3 +56,22 @@ def test_the_report_groups_by_shape_then_focus(tmp_path: Path) -> None:
     assert report.count("Shape check checks/one-way-suborganization-violation") == 1
     assert "  https://w3id.org/libassoc/org/other\n" in report
     assert "  https://w3id.org/libassoc/org/unit\n" in report
+
+
+def test_the_conformance_key_follows_data_shapes_and_checks(tmp_path: Path) -> None:
+    from libassoc.validation import conformance_key
+
+    data, shapes = tmp_path / "data", tmp_path / "shapes"
+    data.mkdir()
+    shapes.mkdir()
+    (data / "one.ttl").write_text("<https://e.org/a> <https://schema.org/name> 'A' .\n")
+    (shapes / "s.ttl").write_text("")
+    checks = CATALOG.checks()
+    key = conformance_key([data], [shapes], checks)
+    assert conformance_key([data], [shapes], checks) == key
+    assert conformance_key([data], [shapes], checks[1:]) != key
+    (shapes / "s.ttl").write_text("# changed\n")
+    changed_shapes = conformance_key([data], [shapes], checks)
+    assert changed_shapes != key
+    (data / "one.ttl").write_text("<https://e.org/a> <https://schema.org/name> 'B' .\n")
+    assert conformance_key([data], [shapes], checks) not in {key, changed_shapes}

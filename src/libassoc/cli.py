@@ -18,7 +18,7 @@ from libassoc.push import TOKEN_VARIABLE, PushError, push
 from libassoc.results import RESULT_FORMATS, serialize_result
 from libassoc.settings import Paths
 from libassoc.store import open_loaded_store
-from libassoc.validation import ShapesError, format_report, validate_store
+from libassoc.validation import ShapesError, conformance_key, format_report, validate_store
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_REFUSED = 0, 1, 2, 3
 
@@ -27,12 +27,20 @@ def _sources(args: argparse.Namespace) -> list[Path]:
     return list(args.paths or args.data or Paths().sources())
 
 
-def _checked_store(args: argparse.Namespace) -> ox.Store:
-    """Load and validate; print why and exit when the data is unreadable or invalid."""
+def _checked_store(args: argparse.Namespace, trust_stamp: bool = True) -> ox.Store:
+    """Load and validate; print why and exit when the data is unreadable or invalid.
+
+    Validation takes seconds, so files already found to conform (same data, shapes, checks
+    and validator) leave a stamp, and a later ``query`` or ``export`` trusts it.
+    """
+    paths = Paths()
     try:
-        paths = Paths()
-        store = open_loaded_store(_sources(args))
+        sources = _sources(args)
+        store = open_loaded_store(sources)
         checks = QueryCatalog.from_dir(paths.queries).checks()
+        stamp = paths.conformance_stamps / conformance_key(sources, [paths.shapes], checks)
+        if trust_stamp and stamp.exists():
+            return store
         outcome = validate_store(store, [paths.shapes], checks)
     except (DataFileError, ShapesError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -40,11 +48,13 @@ def _checked_store(args: argparse.Namespace) -> ox.Store:
     if not outcome.conforms:
         print(format_report(outcome), file=sys.stderr)
         raise SystemExit(EXIT_INVALID)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
     return store
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    _checked_store(args)
+    _checked_store(args, trust_stamp=False)
     print("The data conforms to the shapes.")
     return EXIT_OK
 

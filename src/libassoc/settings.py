@@ -39,6 +39,11 @@ class Paths:
         return self.root / "queries"
 
     @property
+    def conformance_stamps(self) -> Path:
+        """Keys of data, shapes and checks already validated as conforming."""
+        return self.root / "var" / "conforms"
+
+    @property
     def default_store(self) -> Path:
         return self.root / "var" / "store"
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
 import pyoxigraph as ox
+from pyshacl import __version__ as pyshacl_version
 from pyshacl import validate as pyshacl_validate
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import Graph, URIRef
@@ -15,7 +17,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from libassoc.catalog import NamedQuery, run
-from libassoc.loader import DataFileError, discover
+from libassoc.loader import DataFileError, discover, fingerprint
 from libassoc.namespaces import bind_prefixes
 from libassoc.store import merged_triples
 
@@ -155,3 +157,15 @@ def validate_store(
     if not failed:
         return outcome
     return ValidationOutcome(False, outcome.violations + failed, outcome.report)
+
+
+def conformance_key(
+    sources: Sequence[Path], shapes: Sequence[Path], checks: Iterable[NamedQuery]
+) -> str:
+    """A digest of everything a validation result depends on: same key, same result."""
+    digest = hashlib.sha256()
+    parts = (fingerprint(sources), fingerprint(shapes), *(c.text for c in checks), pyshacl_version)
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
