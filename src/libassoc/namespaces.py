@@ -33,6 +33,10 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")  # W3C IRIs naming each syntax
 SHAPES = Namespace(SHAPES_IRI + "#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+MEDIA_TYPES = Namespace("https://www.iana.org/assignments/media-types/")
+SPARQL_ENDPOINT = BASE + "sparql"
+DUMPS = BASE + "dumps/"
 
 
 class LA(DefinedNamespace):

@@ -15,15 +15,11 @@ import pyoxigraph as ox
 from rdflib.namespace import DCAT, RDF, VOID, XSD
 
 from libassoc.dumps import CHECKSUMS, DUMP_FORMATS
-from libassoc.namespaces import BASE, graph_iri
+from libassoc.namespaces import BASE, DUMPS, MEDIA_TYPES, SPARQL_ENDPOINT, SPDX, graph_iri
 from libassoc.store import merged_triples, named_quads
 
 METADATA_GRAPH = ox.NamedNode(str(graph_iri("metadata")))
-SPDX = "http://spdx.org/rdf/terms#"
-IANA = "https://www.iana.org/assignments/media-types/"
 GZIP = "application/gzip"
-SPARQL_ENDPOINT = BASE + "sparql"
-DUMPS = BASE + "dumps/"
 
 
 def _iri(value: str) -> ox.NamedNode:
@@ -90,23 +86,25 @@ def _distribution(dataset: ox.NamedNode, dump: Path, sha256: str) -> list[ox.Tri
         ox.Triple(dataset, _iri(str(DCAT.distribution)), node),
         ox.Triple(node, TYPE, _iri(str(DCAT.Distribution))),
         ox.Triple(node, _iri(str(DCAT.downloadURL)), url),
-        ox.Triple(node, _iri(str(DCAT.mediaType)), _iri(IANA + media_type)),
+        ox.Triple(node, _iri(str(DCAT.mediaType)), _iri(str(MEDIA_TYPES[media_type]))),
         ox.Triple(
             node,
             _iri(str(DCAT.byteSize)),
             ox.Literal(str(dump.stat().st_size), datatype=_iri(str(XSD.nonNegativeInteger))),
         ),
-        ox.Triple(node, _iri(SPDX + "checksum"), checksum),
-        ox.Triple(checksum, TYPE, _iri(SPDX + "Checksum")),
-        ox.Triple(checksum, _iri(SPDX + "algorithm"), _iri(SPDX + "checksumAlgorithm_sha256")),
+        ox.Triple(node, _iri(str(SPDX.checksum)), checksum),
+        ox.Triple(checksum, TYPE, _iri(str(SPDX.Checksum))),
+        ox.Triple(checksum, _iri(str(SPDX.algorithm)), _iri(str(SPDX.checksumAlgorithm_sha256))),
         ox.Triple(
             checksum,
-            _iri(SPDX + "checksumValue"),
+            _iri(str(SPDX.checksumValue)),
             ox.Literal(sha256, datatype=_iri(str(XSD.hexBinary))),
         ),
     ]
     if packed:
-        triples.append(ox.Triple(node, _iri(str(DCAT.compressFormat)), _iri(IANA + GZIP)))
+        triples.append(
+            ox.Triple(node, _iri(str(DCAT.compressFormat)), _iri(str(MEDIA_TYPES[GZIP])))
+        )
     return triples
 
 

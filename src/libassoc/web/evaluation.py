@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 import pyoxigraph as ox
+from rdflib.namespace import XSD
 
 from libassoc.namespaces import VOCABULARY_PREFIXES
 from libassoc.web.formats import BY_NAME, Family, OutputFormat, choose
@@ -76,7 +77,7 @@ def _term(term: object) -> dict[str, object]:
         out: dict[str, object] = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        elif term.datatype.value != str(XSD.string):
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
