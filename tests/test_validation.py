@@ -58,6 +58,34 @@ def test_the_report_groups_by_shape_then_focus(tmp_path: Path) -> None:
     assert "  https://w3id.org/libassoc/org/unit\n" in report
 
 
+ALA = "https://w3id.org/libassoc/org/ala"
+ALCTS = "https://w3id.org/libassoc/org/alcts"
+
+
+def test_a_focused_validation_finds_what_breaks_its_nodes_and_nothing_else() -> None:
+    # Two breaks in the real data; the focus takes in only ALA's. Its foundingDate is checked by
+    # a nested shape (sh:or of datatypes), which pyshacl's own focus_nodes option would skip.
+    store = open_loaded_store(PATHS.sources())
+    store.update(
+        f"""
+        PREFIX schema: <https://schema.org/>
+        DELETE WHERE {{ GRAPH ?g {{ <{ALA}> schema:foundingDate ?date }} }} ;
+        DELETE WHERE {{ GRAPH ?g {{ <{ALCTS}> schema:name ?name }} }} ;
+        INSERT DATA {{
+            GRAPH <https://w3id.org/libassoc/graph/test> {{
+                <{ALA}> schema:foundingDate "not a date" }} }}
+        """
+    )
+    refresh_default_graph(store)
+    outcome = validate_store(store, [PATHS.shapes], focus={ox.NamedNode(ALA)})
+    assert not outcome.conforms
+    assert [(v.focus, v.path, v.value) for v in outcome.violations] == [
+        (f"<{ALA}>", "schema:foundingDate", "not a date")
+    ], format_report(outcome)
+    other = validate_store(store, [PATHS.shapes], focus={ox.NamedNode(ALCTS)})
+    assert [(v.focus, v.path) for v in other.violations] == [(f"<{ALCTS}>", "schema:name")]
+
+
 def test_the_conformance_key_follows_data_shapes_and_checks(tmp_path: Path) -> None:
     from libassoc.validation import conformance_key
 
