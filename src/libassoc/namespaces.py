@@ -35,6 +35,7 @@ FORMATS = Namespace("http://www.w3.org/ns/formats/")  # W3C IRIs naming each syn
 SHAPES = Namespace(SHAPES_IRI + "#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 MEDIA_TYPES = Namespace("https://www.iana.org/assignments/media-types/")
+SITEMAP_XMLNS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SPARQL_ENDPOINT = BASE + "sparql"
 DUMPS = BASE + "dumps/"
 

@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
-from libassoc.namespaces import BASE
+from libassoc.namespaces import BASE, SITEMAP_XMLNS
 from libassoc.store import merged_triples
 
 SERVICE_PAGES = ("", "ontology", "shapes", ".well-known/void", "dumps/")
@@ -29,6 +29,6 @@ def sitemap(store: ox.Store, site: str) -> str:
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f'<urlset xmlns="{SITEMAP_XMLNS}">\n'
         f"{urls}</urlset>\n"
     )
