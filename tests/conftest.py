@@ -1,8 +1,8 @@
 """A real server for the endpoint tests: ``python -m libassoc serve`` on 127.0.0.1, on-disk store.
 
-The server reads the shipped ontology and data, but validates them against the endpoint tests'
-own shape (``fixtures/endpoint/shapes.ttl``), so these tests run whatever state the project's
-shapes are in, and a write can be made to break that shape on purpose.
+The server reads the shipped ontology and data and validates them as a user's server does, with
+the project's shapes and checks. That takes seconds at every start, so the tests share servers:
+one read-only server for the session, and one of their own for the modules that write.
 """
 
 from __future__ import annotations
@@ -34,21 +34,11 @@ def free_port() -> int:
         return port
 
 
-def make_home(folder: Path, shapes: Path = FIXTURES / "shapes.ttl") -> Path:
-    """A project root for a test server: the test shape, the real queries and query UI.
-
-    The data checks (``queries/checks``) stay out, like the real shapes: these tests are about
-    the endpoint, whatever state the data is in.
-    """
-    (folder / "shapes").mkdir(parents=True, exist_ok=True)
-    shutil.copy(shapes, folder / "shapes" / shapes.name)
+def make_home(folder: Path) -> Path:
+    """A project root for a test server: the real shapes, queries (checks too) and query UI."""
     # Copied, not linked: the catalog does not follow links to folders.
-    shutil.copytree(
-        ROOT / "queries",
-        folder / "queries",
-        ignore=shutil.ignore_patterns("checks"),
-        dirs_exist_ok=True,
-    )
+    for name in ("shapes", "queries"):
+        shutil.copytree(ROOT / name, folder / name, dirs_exist_ok=True)
     if (ROOT / "node_modules").exists() and not (folder / "node_modules").exists():
         (folder / "node_modules").symlink_to(ROOT / "node_modules")
     return folder

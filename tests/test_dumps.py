@@ -54,7 +54,7 @@ def export_all(folder: Path, home: Path) -> None:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    # The endpoint tests' shape, as the servers use: export validates, the data is in progress.
+    # A home like the servers': export validates first, then trusts its stamp the second time.
     home = make_home(tmp_path_factory.mktemp("dumps-home"))
     first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
     export_all(first, home)

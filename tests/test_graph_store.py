@@ -1,8 +1,8 @@
 """The Graph Store Protocol at /store and SPARQL Update at /update (issue #3, item 7).
 
 Writes go to a server of this module's own, started with --allow-updates and a token; each
-write is validated against the test shape (``fixtures/endpoint/shapes.ttl``: ``test:score`` is
-an integer) before it is committed.
+write is validated against the project's shapes and checks before it is committed. The tests
+write organizations of their own to a graph of their own, which the ``writer`` fixture drops.
 """
 
 from __future__ import annotations
@@ -19,14 +19,20 @@ from conftest import SHIPPED_DATA, WRITE_TOKEN, LiveServer, make_home, start_ser
 ALA = "https://w3id.org/libassoc/org/ala"
 ALA_ABOUT = "https://w3id.org/libassoc/graph/ala-about"
 TEST_GRAPH = "https://w3id.org/libassoc/graph/endpoint-test"
-TEST = "https://example.org/libassoc-test#"
-THING = "https://example.org/libassoc-test/thing"
+TEST_ORG = "https://w3id.org/libassoc/org/endpoint-test"
+PARENT = "https://w3id.org/libassoc/org/endpoint-test-parent"
+SCHEMA = "https://schema.org/"
 AUTH = {"authorization": f"Bearer {WRITE_TOKEN}"}
 TURTLE = {"content-type": "text/turtle"}
 
 
-def score_turtle(value: str) -> bytes:
-    return f"<{THING}> <{TEST}score> {value} .\n".encode()
+def org_turtle(name: str, iri: str = TEST_ORG) -> bytes:
+    """An organization as the shapes want it: typed, with one English name."""
+    return f'<{iri}> a <{SCHEMA}Organization> ; <{SCHEMA}name> "{name}"@en .\n'.encode()
+
+
+def statement(predicate: str, value: str) -> bytes:
+    return f"<{TEST_ORG}> <{SCHEMA}{predicate}> {value} .\n".encode()
 
 
 def triples(response: httpx.Response) -> set[ox.Triple]:
@@ -34,11 +40,11 @@ def triples(response: httpx.Response) -> set[ox.Triple]:
     return {q.triple for q in ox.parse(response.content, format=ox.RdfFormat.TURTLE)}
 
 
-def scores(client: httpx.Client) -> list[str]:
-    query = f"SELECT ?score WHERE {{ <{THING}> <{TEST}score> ?score }} ORDER BY ?score"
+def names(client: httpx.Client, predicate: str = "name") -> list[str]:
+    query = f"SELECT ?name WHERE {{ <{TEST_ORG}> <{SCHEMA}{predicate}> ?name }} ORDER BY ?name"
     response = client.get("/sparql", params={"query": query})
     assert response.status_code == 200, response.text
-    return [b["score"]["value"] for b in response.json()["results"]["bindings"]]
+    return [b["name"]["value"] for b in response.json()["results"]["bindings"]]
 
 
 def start_writable(home: Path) -> LiveServer:
@@ -100,7 +106,7 @@ def test_writes_are_off_by_default(client: httpx.Client) -> None:
         client.put(
             "/store",
             params={"graph": TEST_GRAPH},
-            content=score_turtle("1"),
+            content=org_turtle("One"),
             headers={**TURTLE, **AUTH},
         ),
         client.delete("/store", params={"graph": ALA_ABOUT}, headers=AUTH),
@@ -123,7 +129,7 @@ def test_writes_need_the_token(writer: httpx.Client) -> None:
         response = writer.put(
             "/store",
             params={"graph": TEST_GRAPH},
-            content=score_turtle("1"),
+            content=org_turtle("One"),
             headers={**TURTLE, **headers},
         )
         assert response.status_code == 401
@@ -133,48 +139,42 @@ def test_writes_need_the_token(writer: httpx.Client) -> None:
 
 def test_put_post_delete_a_graph(writer: httpx.Client) -> None:
     target = {"graph": TEST_GRAPH}
-    assert (
-        writer.put(
-            "/store", params=target, content=score_turtle("1"), headers={**TURTLE, **AUTH}
-        ).status_code
-        == 201
+    put = writer.put("/store", params=target, content=org_turtle("One"), headers={**TURTLE, **AUTH})
+    assert put.status_code == 201, put.text
+    assert names(writer) == ["One"]
+    alias = statement("alternateName", '"Uno"@en')
+    posted = writer.post("/store", params=target, content=alias, headers={**TURTLE, **AUTH})
+    assert posted.status_code == 204, posted.text
+    assert names(writer, "alternateName") == ["Uno"]
+    again = writer.put(
+        "/store", params=target, content=org_turtle("Three"), headers={**TURTLE, **AUTH}
     )
-    assert scores(writer) == ["1"]
-    assert (
-        writer.post(
-            "/store", params=target, content=score_turtle("2"), headers={**TURTLE, **AUTH}
-        ).status_code
-        == 204
-    )
-    assert scores(writer) == ["1", "2"]
-    assert (
-        writer.put(
-            "/store", params=target, content=score_turtle("3"), headers={**TURTLE, **AUTH}
-        ).status_code
-        == 204
-    )
-    assert scores(writer) == ["3"]
-    assert len(triples(writer.get("/store", params=target))) == 1
+    assert again.status_code == 204, again.text
+    assert (names(writer), names(writer, "alternateName")) == (["Three"], [])
+    assert len(triples(writer.get("/store", params=target))) == 2
     assert writer.delete("/store", params=target, headers=AUTH).status_code == 204
     assert writer.get("/store", params=target).status_code == 404
-    assert scores(writer) == []
+    assert names(writer) == []
     assert writer.delete("/store", params=target, headers=AUTH).status_code == 404
 
 
 def test_a_write_that_breaks_a_shape_is_refused_and_changes_nothing(writer: httpx.Client) -> None:
     target = {"graph": TEST_GRAPH}
-    writer.put("/store", params=target, content=score_turtle("1"), headers={**TURTLE, **AUTH})
+    writer.put("/store", params=target, content=org_turtle("One"), headers={**TURTLE, **AUTH})
     before = writer.get("/store?default").content
-    bad = score_turtle('"not a number"')
+    bad = statement("foundingDate", '"last year"')
     refused = writer.post("/store", params=target, content=bad, headers={**TURTLE, **AUTH})
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/json"
     report = refused.json()
     assert report["conforms"] is False
-    assert (
-        report["results"][0]["focus"].endswith("thing>") or THING in report["results"][0]["focus"]
+    [result] = report["results"]
+    assert (result["focus"], result["path"], result["value"]) == (
+        f"<{TEST_ORG}>",
+        "schema:foundingDate",
+        "last year",
     )
-    assert "integer" in report["results"][0]["message"]
+    assert "xsd:date" in result["message"]
     as_turtle = writer.post(
         "/store", params=target, content=bad, headers={**TURTLE, **AUTH, "accept": "text/turtle"}
     )
@@ -182,30 +182,62 @@ def test_a_write_that_breaks_a_shape_is_refused_and_changes_nothing(writer: http
     report_graph = ox.Store()
     report_graph.load(as_turtle.content, format=ox.RdfFormat.TURTLE)
     assert report_graph.query("ASK { ?r a <http://www.w3.org/ns/shacl#ValidationReport> }")
-    update = f'INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ <{THING}> <{TEST}score> "x" }} }}'
+    nameless = f"<{TEST_ORG}> a <{SCHEMA}Organization> .".encode()
+    unnamed = writer.put("/store", params=target, content=nameless, headers={**TURTLE, **AUTH})
+    assert unnamed.status_code == 422
+    assert "needs exactly one schema:name" in unnamed.json()["results"][0]["message"]
+    update = f'INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ <{TEST_ORG}> <{SCHEMA}foundingDate> "x" }} }}'
     assert writer.post("/update", data={"update": update}, headers=AUTH).status_code == 422
     assert writer.get("/store?default").content == before
-    assert scores(writer) == ["1"]
+    assert names(writer) == ["One"]
+
+
+def test_a_write_that_breaks_a_shape_of_a_node_pointing_at_it_is_refused(
+    writer: httpx.Client,
+) -> None:
+    # The parent loses its type: nothing is wrong with the parent itself, but the child's
+    # schema:parentOrganization must name an organization, so the child must be checked too.
+    pair = (
+        org_turtle("Parent", PARENT)
+        + org_turtle("Child")
+        + f"<{PARENT}> <{SCHEMA}subOrganization> <{TEST_ORG}> .\n".encode()
+        + statement("parentOrganization", f"<{PARENT}>")
+    )
+    put = writer.put(
+        "/store", params={"graph": TEST_GRAPH}, content=pair, headers={**TURTLE, **AUTH}
+    )
+    assert put.status_code == 201, put.text
+    untype = f"DELETE DATA {{ GRAPH <{TEST_GRAPH}> {{ <{PARENT}> a <{SCHEMA}Organization> }} }}"
+    refused = writer.post("/update", data={"update": untype}, headers=AUTH)
+    assert refused.status_code == 422, refused.text
+    assert {(r["focus"], r["path"]) for r in refused.json()["results"]} == {
+        (f"<{TEST_ORG}>", "schema:parentOrganization")
+    }
+    typed = f"ASK {{ <{PARENT}> a <{SCHEMA}Organization> }}"
+    assert writer.get("/sparql", params={"query": typed}).json()["boolean"] is True
 
 
 def test_sparql_update(writer: httpx.Client) -> None:
-    insert = f"INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ <{THING}> <{TEST}score> 7 }} }}"
+    insert = (
+        f"INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ "
+        f'<{TEST_ORG}> a <{SCHEMA}Organization> ; <{SCHEMA}name> "Seven"@en }} }}'
+    )
     response = writer.post(
         "/update",
         content=insert.encode(),
         headers={"content-type": "application/sparql-update", **AUTH},
     )
     assert response.status_code == 204, response.text
-    assert scores(writer) == ["7"]
-    delete = f"DELETE WHERE {{ GRAPH <{TEST_GRAPH}> {{ ?s <{TEST}score> ?o }} }}"
+    assert names(writer) == ["Seven"]
+    delete = f"DELETE WHERE {{ GRAPH <{TEST_GRAPH}> {{ <{TEST_ORG}> ?p ?o }} }}"
     assert writer.post("/update", data={"update": delete}, headers=AUTH).status_code == 204
-    assert scores(writer) == []
+    assert names(writer) == []
 
 
 @pytest.mark.parametrize(
     ("update", "status", "words"),
     [
-        (f"INSERT DATA {{ <{THING}> <{TEST}score> 1 }}", 403, "default graph"),
+        (f'INSERT DATA {{ <{TEST_ORG}> <{SCHEMA}name> "x" }}', 403, "default graph"),
         ("CLEAR DEFAULT", 403, "default graph"),
         (f"LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <{TEST_GRAPH}>", 400, "never fetches"),
         (
@@ -215,7 +247,7 @@ def test_sparql_update(writer: httpx.Client) -> None:
             "SERVICE",
         ),
         ("INSERT DATA {\n GRAPH <g> { <a> <b> } }", 400, "line 2, column"),
-        (f"INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ _:b <{TEST}score> 1 }} }}", 400, "blank node"),
+        (f'INSERT DATA {{ GRAPH <{TEST_GRAPH}> {{ _:b <{SCHEMA}name> "x" }} }}', 400, "blank node"),
     ],
 )
 def test_refused_updates(writer: httpx.Client, update: str, status: int, words: str) -> None:
@@ -227,7 +259,7 @@ def test_refused_updates(writer: httpx.Client, update: str, status: int, words: 
 
 
 def test_the_default_graph_cannot_be_written(writer: httpx.Client) -> None:
-    response = writer.put("/store?default", content=score_turtle("1"), headers={**TURTLE, **AUTH})
+    response = writer.put("/store?default", content=org_turtle("One"), headers={**TURTLE, **AUTH})
     assert response.status_code == 405
     assert "merge" in response.text
     assert response.headers["allow"] == "GET, HEAD"
@@ -249,7 +281,7 @@ def test_accepted_writes_survive_a_restart(writable: LiveServer) -> None:
         response = writer.put(
             "/store",
             params={"graph": TEST_GRAPH},
-            content=score_turtle("42"),
+            content=org_turtle("Forty-two"),
             headers={**TURTLE, **AUTH},
         )
         assert response.status_code == 201
@@ -257,7 +289,7 @@ def test_accepted_writes_survive_a_restart(writable: LiveServer) -> None:
     again = start_writable(writable.home)
     try:
         with httpx.Client(base_url=again.url, timeout=60) as reader:
-            assert scores(reader) == ["42"]
+            assert names(reader) == ["Forty-two"]
             reader.delete("/store", params={"graph": TEST_GRAPH}, headers=AUTH)
     finally:
         again.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT, SHIPPED_DATA, WRITE_TOKEN, free_port, make_home, start_server
+from conftest import FIXTURES, ROOT, SHIPPED_DATA, WRITE_TOKEN, free_port, make_home, start_server
 from ld_fixtures import shipped_store  # noqa: F401 (a fixture)
 
 from libassoc.push import TOKEN_VARIABLE
@@ -39,7 +39,7 @@ def count(endpoint: str, query: str) -> int:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Like the servers', a home with the endpoint tests' shape: push validates before it sends."""
+    """A home like the servers', with the shapes and checks: push validates before it sends."""
     return make_home(tmp_path_factory.mktemp("push-home"))
 
 
@@ -115,14 +115,16 @@ def test_push_to_oxigraph_server_gives_the_same_counts(
 
 
 @pytest.fixture(scope="module")
-def empty_writable_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Our own server, writable with a token, that starts with no data at all."""
+def ontology_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Our own server, writable with a token, that starts with the ontology alone.
+
+    Not empty: the shapes want the ontology's header, so a server without it refuses to start.
+    """
     home = make_home(tmp_path_factory.mktemp("push-target"))
-    (home / "empty").mkdir()
     running = start_server(
         home,
         ["--allow-updates"],
-        data=[home / "empty"],
+        data=[ROOT / "ontology"],
         env={"LIBASSOC_WRITE_TOKEN": WRITE_TOKEN},
     )
     yield running.url
@@ -130,17 +132,18 @@ def empty_writable_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 def test_push_to_our_own_server_needs_the_token_and_gives_the_same_counts(
-    empty_writable_server: str, home: Path
+    ontology_only_server: str, home: Path
 ) -> None:
-    # Our server checks the whole dataset after each write, a few seconds a graph: the seed
-    # graphs are enough to prove the protocol here; all of them go to Oxigraph above.
-    seeds = [ROOT / "data" / "seed"]
-    refused = push(home, empty_writable_server + "/store", sources=seeds)
+    # Our server validates each graph as it arrives, so the data must conform graph by graph,
+    # which the shipped data does not (a graph names organizations another one describes): a
+    # small graph of its own proves the protocol here; all the shipped data goes to Oxigraph.
+    sources = [ROOT / "ontology", FIXTURES / "push"]
+    refused = push(home, ontology_only_server + "/store", sources=sources)
     assert refused.returncode == 3, refused.stderr
     assert "HTTP 401" in refused.stderr or "HTTP 403" in refused.stderr
-    done = push(home, empty_writable_server + "/store", WRITE_TOKEN, seeds)
+    done = push(home, ontology_only_server + "/store", WRITE_TOKEN, sources)
     assert done.returncode == 0, done.stderr
     assert WRITE_TOKEN not in done.stdout + done.stderr
-    sparql = empty_writable_server + "/sparql"
-    want = expected_counts(open_loaded_store(seeds))
+    sparql = ontology_only_server + "/sparql"
+    want = expected_counts(open_loaded_store(sources))
     assert (count(sparql, QUADS), count(sparql, TRIPLES), count(sparql, GRAPHS)) == want

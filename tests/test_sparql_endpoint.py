@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import FIXTURES, LiveServer, free_port, make_home, serve_command
+from conftest import FIXTURES, ROOT, LiveServer, free_port, make_home, serve_command
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 
@@ -456,7 +456,7 @@ def test_competency_queries_answer(client: httpx.Client, server: LiveServer) -> 
 
 def test_serve_refuses_to_start_on_a_violation(tmp_path: Path) -> None:
     home = make_home(tmp_path)
-    command = serve_command(free_port(), [], [FIXTURES / "invalid.ttl"])
+    command = serve_command(free_port(), [], [ROOT / "ontology", FIXTURES / "invalid.ttl"])
     done = subprocess.run(
         command,
         capture_output=True,
@@ -465,5 +465,6 @@ def test_serve_refuses_to_start_on_a_violation(tmp_path: Path) -> None:
         env={**os.environ, "LIBASSOC_HOME": str(home)},
     )
     assert done.returncode == 1
-    assert "A test score is an integer." in done.stderr
+    assert "An organization needs exactly one schema:name" in done.stderr
+    assert "org/nameless" in done.stderr
     assert "Uvicorn running" not in done.stderr
