@@ -1,0 +1,65 @@
+"""Facts about the machine and the software versions, for the report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("libassoc", "pyoxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn", "httpx")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _commit(root: Path) -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def facts(root: Path) -> dict[str, str]:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    found = {
+        "CPU": f"{os.cpu_count()} cores, {_cpu_model()}",
+        "memory": _memory(),
+        "system": platform.platform(),
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "load average at start (1, 5, 15 min)": load,
+        "commit": _commit(root),
+    }
+    found.update({package: _version(package) for package in PACKAGES})
+    return found
