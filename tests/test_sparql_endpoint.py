@@ -454,6 +454,19 @@ def test_competency_queries_answer(client: httpx.Client, server: LiveServer) -> 
         assert response.status_code == 200, f"{query.name}: {response.text}"
 
 
+def test_start_up_says_what_it_does(server: LiveServer) -> None:
+    # Validation takes seconds: the user sees each step, not a silent terminal.
+    log = server.output()
+    steps = [
+        "Loading the data into the store at",
+        "Validating the whole store",
+        "The data conforms",
+        f"Starting the server: SPARQL endpoint and query UI at {server.sparql}",
+    ]
+    positions = [log.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), log
+
+
 def test_serve_refuses_to_start_on_a_violation(tmp_path: Path) -> None:
     home = make_home(tmp_path)
     command = serve_command(free_port(), [], [ROOT / "ontology", FIXTURES / "invalid.ttl"])

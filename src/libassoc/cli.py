@@ -107,6 +107,11 @@ def _write_token(args: argparse.Namespace) -> str | None:
     return os.environ.get("LIBASSOC_WRITE_TOKEN") or None
 
 
+def _progress(message: str) -> None:
+    # On stderr with uvicorn's own lines, flushed: a user waits on each step as it happens.
+    print(message, file=sys.stderr, flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     # The web layer loads only here, so the other commands start without it.
     import uvicorn
@@ -132,13 +137,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_request_bytes,
     )
     try:
-        store = open_checked_store(config)
+        store = open_checked_store(config, _progress)
     except DataFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
     except InvalidDataError as error:
         print(str(error), file=sys.stderr)
         return EXIT_INVALID
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    _progress(
+        f"Starting the server: SPARQL endpoint and query UI at http://{host}:{args.port}/sparql"
+    )
     uvicorn.run(create_app(config, store), host=args.host, port=args.port)
     return EXIT_OK
 
@@ -237,7 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
         f"(bearer token from ${TOKEN_VARIABLE})",
     )
     push_command.add_argument(
-        "--store-url", required=True, metavar="URL", help="the endpoint, e.g. http://host/store"
+        "--store-url",
+        required=True,
+        metavar="URL",
+        help="the Graph Store Protocol URL of the store (often ending in /store)",
     )
     _data_option(push_command)
     push_command.set_defaults(handler=cmd_push, paths=None)

@@ -57,6 +57,12 @@ def _fingerprint_file(path: Path) -> Path:
     return path.with_name(path.name + ".fingerprint")
 
 
+def is_current(sources: Sequence[Path], path: Path) -> bool:
+    """Whether the on-disk store at ``path`` was built from ``sources`` as they are now."""
+    marker = _fingerprint_file(path)
+    return marker.exists() and marker.read_text() == fingerprint(sources)
+
+
 def open_loaded_store(sources: Sequence[Path], path: Path | None = None) -> ox.Store:
     """A store holding the files under ``sources``.
 
@@ -67,11 +73,9 @@ def open_loaded_store(sources: Sequence[Path], path: Path | None = None) -> ox.S
     if path is None:
         replace_contents(store, load_quads(sources))
         return store
-    marker = _fingerprint_file(path)
-    current = fingerprint(sources)
-    if marker.exists() and marker.read_text() == current:
+    if is_current(sources, path):
         return store
     replace_contents(store, load_quads(sources))
     store.flush()
-    marker.write_text(current)
+    _fingerprint_file(path).write_text(fingerprint(sources))
     return store

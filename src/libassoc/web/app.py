@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
@@ -10,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from libassoc.catalog import QueryCatalog
-from libassoc.store import open_loaded_store
+from libassoc.store import is_current, open_loaded_store
 from libassoc.validation import format_report, validate_store
 from libassoc.web import graph_store, pages, sparql, ui, update
 from libassoc.web.config import ServerConfig
@@ -23,13 +24,32 @@ class InvalidDataError(RuntimeError):
     """The data does not conform to the shapes; the server refuses to start."""
 
 
-def open_checked_store(config: ServerConfig) -> ox.Store:
-    """The loaded store, or InvalidDataError with the SHACL report when the data breaks a shape."""
-    store = open_loaded_store(config.sources, config.store)
+def _quiet(_: str) -> None:
+    pass
+
+
+def open_checked_store(config: ServerConfig, say: Callable[[str], None] = _quiet) -> ox.Store:
+    """The loaded store, or InvalidDataError with the SHACL report when the data breaks a shape.
+
+    ``say`` hears each step as it starts: validation takes seconds, and a user should know why
+    the server is not answering yet.
+    """
+    where = config.store
+    if where is None:
+        say("Loading the data into memory.")
+    elif is_current(config.sources, where):
+        # It may hold writes accepted since it was built, so it is validated all the same.
+        say(f"Opening the store at {where}, built from the same data files.")
+    else:
+        say(f"Loading the data into the store at {where}.")
+    store = open_loaded_store(config.sources, where)
     checks = QueryCatalog.from_dir(config.paths.queries).checks()
+    say("Validating the whole store against the shapes and checks; this takes a while.")
+    started = time.monotonic()
     outcome = validate_store(store, [config.paths.shapes], checks)
     if not outcome.conforms:
         raise InvalidDataError(format_report(outcome))
+    say(f"The data conforms (validated in {time.monotonic() - started:.1f} s).")
     return store
 
 
