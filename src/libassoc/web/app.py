@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import FastAPI
@@ -12,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from libassoc.catalog import QueryCatalog
 from libassoc.store import is_current, open_loaded_store
-from libassoc.validation import format_report, validate_store
+from libassoc.validation import conformance_key, format_report, validate_store
 from libassoc.web import graph_store, pages, sparql, ui, update
 from libassoc.web.config import ServerConfig
 from libassoc.web.errors import install_error_handlers
@@ -28,28 +29,41 @@ def _quiet(_: str) -> None:
     pass
 
 
+def _conformance_stamp(where: Path) -> Path:
+    return where.with_name(where.name + ".conforms")
+
+
 def open_checked_store(config: ServerConfig, say: Callable[[str], None] = _quiet) -> ox.Store:
     """The loaded store, or InvalidDataError with the SHACL report when the data breaks a shape.
 
     ``say`` hears each step as it starts: validation takes seconds, and a user should know why
-    the server is not answering yet.
+    the server is not answering yet. An on-disk store that was validated in full against the
+    same data files, shapes and checks is not validated again: every write since was validated
+    before it was committed, so a restart is fast.
     """
     where = config.store
+    reused = where is not None and is_current(config.sources, where)
     if where is None:
         say("Loading the data into memory.")
-    elif is_current(config.sources, where):
-        # It may hold writes accepted since it was built, so it is validated all the same.
+    elif reused:
         say(f"Opening the store at {where}, built from the same data files.")
     else:
         say(f"Loading the data into the store at {where}.")
     store = open_loaded_store(config.sources, where)
     checks = QueryCatalog.from_dir(config.paths.queries).checks()
+    key = conformance_key(config.sources, [config.paths.shapes], checks)
+    stamp = _conformance_stamp(where) if where is not None else None
+    if reused and stamp is not None and stamp.exists() and stamp.read_text() == key:
+        say("The store was validated against these shapes and checks, and so was every write.")
+        return store
     say("Validating the whole store against the shapes and checks; this takes a while.")
     started = time.monotonic()
     outcome = validate_store(store, [config.paths.shapes], checks)
     if not outcome.conforms:
         raise InvalidDataError(format_report(outcome))
     say(f"The data conforms (validated in {time.monotonic() - started:.1f} s).")
+    if stamp is not None:
+        stamp.write_text(key)
     return store
 
 
