@@ -269,6 +269,24 @@ def test_default_graph_uri_and_named_graph_uri(client: httpx.Client) -> None:
     assert count(client, from_clause) == in_graph
 
 
+def test_several_default_graph_uris_give_their_merge(client: httpx.Client) -> None:
+    # Both seed pages state ALA's name: the merge of their graphs holds that triple once.
+    both = [ALA_ABOUT, "https://w3id.org/libassoc/graph/nmsl-professional-organizations"]
+    response = client.get("/sparql", params={"query": ALA_NAME, "default-graph-uri": both})
+    assert response.status_code == 200, response.text
+    names = [b["name"]["value"] for b in response.json()["results"]["bindings"]]
+    assert names == ["American Library Association"]
+    named = client.get(
+        "/sparql",
+        params={
+            "query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }",
+            "default-graph-uri": both,
+            "named-graph-uri": ALA_ABOUT,
+        },
+    )
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [ALA_ABOUT]
+
+
 # --- service description and UI --------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sized
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 from itertools import islice
 
@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from rdflib.namespace import XSD
 
 from libassoc.namespaces import VOCABULARY_PREFIXES
+from libassoc.store import DEFAULT_GRAPH
 from libassoc.web.formats import BY_NAME, Family, OutputFormat, choose
 from libassoc.web.problem import HttpProblem
 
@@ -122,17 +123,43 @@ def _graphs(iris: tuple[str, ...]) -> list[ox.NamedNode | ox.BlankNode]:
     return [ox.NamedNode(iri) for iri in iris]
 
 
+def _merged_dataset(
+    store: ox.Store, default_graphs: Iterable[str], named: Iterable[str]
+) -> ox.Store:
+    """A scratch dataset whose default graph is the RDF merge of ``default_graphs``.
+
+    Oxigraph evaluates a list of default graphs as their union with repeats, so a triple two
+    of them state would give two rows; the protocol asks for the merge, where it gives one.
+    """
+    scratch = ox.Store()
+    for graph in _graphs(tuple(default_graphs)):
+        scratch.extend(
+            ox.Quad(q.subject, q.predicate, q.object, DEFAULT_GRAPH)
+            for q in store.quads_for_pattern(None, None, None, graph)
+        )
+    for graph in _graphs(tuple(named)):
+        scratch.extend(store.quads_for_pattern(None, None, None, graph))
+    return scratch
+
+
+def _evaluate(
+    store: ox.Store, job: QueryJob
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    if job.default_graphs is None and job.named_graphs is None:
+        return store.query(job.text)
+    # The protocol says: a dataset given by either parameter replaces the whole default
+    # dataset, so a missing list means an empty one.
+    default_graphs, named = job.default_graphs or (), job.named_graphs or ()
+    if len(default_graphs) > 1:
+        return _merged_dataset(store, default_graphs, named).query(job.text)
+    default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [*_graphs(default_graphs)]
+    return store.query(job.text, default_graph=default, named_graphs=_graphs(named))
+
+
 def run_query(store: ox.Store, job: QueryJob) -> Outcome:
     """Evaluate ``job`` with Oxigraph; every failure a client can cause becomes a Refusal."""
     try:
-        dataset_given = job.default_graphs is not None or job.named_graphs is not None
-        result = store.query(
-            job.text,
-            # The protocol says: a dataset given by either parameter replaces the whole default
-            # dataset, so a missing list means an empty one.
-            default_graph=list(_graphs(job.default_graphs or ())) if dataset_given else None,
-            named_graphs=_graphs(job.named_graphs or ()) if dataset_given else None,
-        )
+        result = _evaluate(store, job)
         if isinstance(result, ox.QueryTriples):
             output = choose(Family.RDF, job.accept, job.format_params)
             limit = None if job.max_rows is None else job.max_rows + 1
