@@ -59,6 +59,7 @@ class Refusal:
 
 Outcome = Answer | Refusal
 
+XSD_STRING = str(XSD.string)
 _POSITION = re.compile(r"^error at (\d+):(\d+): ")
 
 
@@ -78,7 +79,7 @@ def _term(term: object) -> dict[str, object]:
         out: dict[str, object] = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype.value != str(XSD.string):
+        elif term.datatype.value != XSD_STRING:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
@@ -101,9 +102,18 @@ def _solutions(result: ox.QuerySolutions, output: OutputFormat, max_rows: int | 
     limit = None if max_rows is None else max_rows + 1
     rows = list(islice(result, limit))
     _capped(rows, max_rows, "rows")
-    bindings = [
-        {name: _term(row[name]) for name in variables if row[name] is not None} for row in rows
-    ]
+    # Results repeat terms (a subject on every row of its properties): each is converted once.
+    converted: dict[object, dict[str, object]] = {}
+    bindings = []
+    for row in rows:
+        binding: dict[str, object] = {}
+        for name, term in zip(variables, row, strict=True):
+            if term is not None:
+                found = converted.get(term)
+                if found is None:
+                    found = converted[term] = _term(term)
+                binding[name] = found
+        bindings.append(binding)
     data = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
     if output.results_format is ox.QueryResultsFormat.JSON:
         return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -182,6 +183,13 @@ def choose(family: Family, accept: str | None, format_params: Sequence[str] = ()
     Some clients send ``format`` more than once, naming one syntax in two ways (``tsv`` and
     ``text/tab-separated-values``); that is fine as long as they agree.
     """
+    return _choose(family, accept, tuple(format_params))
+
+
+# A client sends the same Accept header with every request; negotiating it again each time is
+# a measurable part of a cheap query. Refusals raise, and lru_cache keeps no exceptions.
+@lru_cache(maxsize=256)
+def _choose(family: Family, accept: str | None, format_params: tuple[str, ...]) -> OutputFormat:
     formats = FAMILIES[family]
     if format_params:
         named = {_by_name(formats, family, value) for value in format_params}

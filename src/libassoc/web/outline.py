@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin
 
 _PN_CHARS_BASE = (
@@ -93,6 +94,9 @@ class _Resolver:
         return None
 
 
+# Clients repeat the same texts (example queries, dashboards), and scanning costs a good part
+# of a cheap query's time. Callers only read the outline they get.
+@lru_cache(maxsize=1024)
 def outline(text: str) -> Outline:
     """Scan ``text`` once: the form, and what SERVICE, FROM (NAMED) and LOAD name."""
     found = Outline()

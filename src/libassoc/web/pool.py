@@ -1,6 +1,6 @@
 """A pool of query worker processes: a real time limit, and no query waits behind another.
 
-Each job goes to an idle worker; a thread waits for its answer so the event loop never blocks.
+Each job goes to an idle worker; the event loop waits for its answer without blocking.
 At the time limit the worker is killed, which really stops the work, and a fresh one is started
 in the background. After a write, ``publish`` hands out the new data: each worker loads it
 before its next job.
@@ -50,7 +50,7 @@ class Worker:
             stdout=subprocess.PIPE,
         )
         worker = cls(process)
-        if not worker._load(snapshot, time.monotonic() + STARTUP_SECONDS):
+        if not worker.load(snapshot, time.monotonic() + STARTUP_SECONDS):
             worker.kill()
             raise WorkerGone("a new query worker did not start in time")
         return worker
@@ -65,7 +65,7 @@ class Worker:
             raise WorkerGone(f"query worker {self.process.pid} ended") from error
         return message
 
-    def _load(self, snapshot: Snapshot, deadline: float) -> bool:
+    def load(self, snapshot: Snapshot, deadline: float) -> bool:
         try:
             self.inbox.send(snapshot)
         except OSError as error:
@@ -76,18 +76,35 @@ class Worker:
             return True
         return False
 
-    def ask(self, job: QueryJob | GraphJob, snapshot: Snapshot, limit: float) -> Outcome | None:
-        """The job's outcome, or None when it overran ``limit`` seconds (then kill this worker)."""
-        deadline = time.monotonic() + limit
-        if self.generation != snapshot.generation and not self._load(snapshot, deadline):
-            return None
+    async def ask(self, job: QueryJob | GraphJob, limit: float) -> Outcome | None:
+        """The job's outcome, or None when it overran ``limit`` seconds (then kill this worker).
+
+        The event loop itself waits for the answer (no thread hop per job): a cheap query's
+        time is mostly this round trip.
+        """
         try:
             self.inbox.send(job)
         except OSError as error:
             raise WorkerGone(f"query worker {self.process.pid} ended") from error
-        outcome = self._receive(deadline)
-        if outcome is None:
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+        descriptor = self.outbox.fileno()
+
+        def wake() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(descriptor, wake)
+        try:
+            await asyncio.wait_for(readable, limit)
+        except TimeoutError:
             return None
+        finally:
+            loop.remove_reader(descriptor)
+        try:
+            outcome: object = self.outbox.recv()
+        except (EOFError, OSError) as error:
+            raise WorkerGone(f"query worker {self.process.pid} ended") from error
         if not isinstance(outcome, Answer | Refusal):
             raise WorkerGone(f"query worker {self.process.pid} answered {type(outcome).__name__}")
         return outcome
@@ -137,14 +154,19 @@ class QueryPool:
                 503,
                 f"Every query worker stayed busy for {self.limit:g} s; try again shortly.",
             )
-        loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(self._threads, worker.ask, job, self._snapshot, self.limit)
+        # Shielded: when the client goes away, the job still ends and frees its worker.
+        return await asyncio.shield(asyncio.ensure_future(self._run(worker, job)))
+
+    async def _run(self, worker: Worker, job: QueryJob | GraphJob) -> Outcome:
+        snapshot = self._snapshot
+        deadline = time.monotonic() + self.limit
         try:
-            outcome = await asyncio.shield(running)
-        except asyncio.CancelledError:
-            # The client went away; the worker returns to the pool once it has finished.
-            running.add_done_callback(lambda done: self._release(worker, done))
-            raise
+            if worker.generation != snapshot.generation:
+                loop = asyncio.get_running_loop()
+                loaded = await loop.run_in_executor(self._threads, worker.load, snapshot, deadline)
+                outcome = await worker.ask(job, deadline - time.monotonic()) if loaded else None
+            else:
+                outcome = await worker.ask(job, self.limit)
         except WorkerGone:
             log.warning("query worker %s ended during a job; starting another", worker.process.pid)
             self._replace(worker)
@@ -158,12 +180,6 @@ class QueryPool:
             )
         self._idle.put_nowait(worker)
         return outcome
-
-    def _release(self, worker: Worker, done: asyncio.Future[Outcome | None]) -> None:
-        if done.cancelled() or done.exception() is not None or done.result() is None:
-            self._replace(worker)
-        else:
-            self._idle.put_nowait(worker)
 
     def _replace(self, worker: Worker) -> None:
         """Kill ``worker`` now; a fresh one joins the pool once it has loaded the data."""
