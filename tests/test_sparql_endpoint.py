@@ -454,7 +454,7 @@ def test_runaway_query_stops_at_its_limit_and_cheap_queries_stay_fast(
         time.sleep(0.05)
     runaway.join()
     assert statistics.median(latencies) < 0.1, latencies
-    assert max(latencies[1:]) < 0.1, latencies
+    assert max(latencies[1:]) < 0.1, [f"{x * 1000:.0f}" for x in latencies]
 
     response = outcome["response"]
     assert isinstance(response, httpx.Response)

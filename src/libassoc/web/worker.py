@@ -30,12 +30,18 @@ def handle(store: ox.Store, job: QueryJob | GraphJob) -> Outcome:
         return Refusal(500, "The query failed inside the server; the error is logged.")
 
 
+WORKER_NICENESS = 5
+
+
 def main() -> None:
     inbox = Connection(os.dup(0), writable=False)
     outbox = Connection(os.dup(1), readable=False)
     # stdout carries the protocol now: anything a library prints goes to the log instead.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    # Below the web process in priority: a runaway query must not slow the process that parses
+    # requests and hands cheap queries to the other workers.
+    os.nice(WORKER_NICENESS)
     store = ox.Store()
     while True:
         try:
