@@ -269,6 +269,15 @@ def test_default_graph_uri_and_named_graph_uri(client: httpx.Client) -> None:
     assert count(client, from_clause) == in_graph
 
 
+def test_an_answer_larger_than_a_pipe_buffer_arrives_whole(client: httpx.Client) -> None:
+    # Workers hand answers over a pipe (64 KiB of buffer): a large one takes many reads.
+    every = count(client, "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
+    response = client.get("/sparql", params={"query": "SELECT * { GRAPH ?g { ?s ?p ?o } }"})
+    assert response.status_code == 200, response.text
+    assert len(response.content) > 256 * 1024
+    assert len(response.json()["results"]["bindings"]) == every
+
+
 def test_several_default_graph_uris_give_their_merge(client: httpx.Client) -> None:
     # Both seed pages state ALA's name: the merge of their graphs holds that triple once.
     both = [ALA_ABOUT, "https://w3id.org/libassoc/graph/nmsl-professional-organizations"]

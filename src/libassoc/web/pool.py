@@ -101,6 +101,8 @@ class Worker:
             return None
         finally:
             loop.remove_reader(descriptor)
+            # uvloop makes a watched descriptor non-blocking; the answer is read whole below.
+            os.set_blocking(descriptor, True)
         try:
             outcome: object = self.outbox.recv()
         except (EOFError, OSError) as error:
