@@ -23,14 +23,6 @@ from rdflib import Dataset, Graph
 from libassoc import dumps
 from libassoc.store import merged_triples, named_quads
 
-RDFLIB = {
-    "nquads": "nquads",
-    "trig": "trig",
-    "jsonld": "json-ld",
-    "turtle": "turtle",
-    "ntriples": "nt",
-    "rdfxml": "xml",
-}
 # raptor has no JSON-LD parser (its "json" is RDF/JSON), so rapper reads the other five.
 RAPPER = {
     "nquads": "nquads",
@@ -112,10 +104,10 @@ def test_rdflib_gives_the_same_count(
     path = dump_path(exported[0], name)
     if dumps.DUMP_FORMATS[name].carries_graphs:
         dataset = Dataset()
-        dataset.parse(path, format=RDFLIB[name])
+        dataset.parse(path, format=dumps.DUMP_FORMATS[name].rdflib_name)
         count = sum(1 for _ in dataset.quads((None, None, None, None)))
     else:
-        count = len(Graph().parse(path, format=RDFLIB[name]))
+        count = len(Graph().parse(path, format=dumps.DUMP_FORMATS[name].rdflib_name))
     assert count == len(expected(shipped_store, name))
 
 

@@ -13,14 +13,6 @@ from libassoc import dumps
 from libassoc.settings import Paths
 from libassoc.store import merged_triples, named_quads, open_loaded_store
 
-RDFLIB_FORMATS = {
-    "nquads": "nquads",
-    "trig": "trig",
-    "jsonld": "json-ld",
-    "turtle": "turtle",
-    "ntriples": "nt",
-    "rdfxml": "xml",
-}
 FORMATS = sorted(dumps.DUMP_FORMATS)
 
 
@@ -48,7 +40,7 @@ def test_round_trips_through_rdflib(store: ox.Store, name: str) -> None:
     data = dumps.export(store, dump_format)
     expected = reference(store, dump_format)
     if dump_format.carries_graphs:
-        parsed = Dataset().parse(data=data, format=RDFLIB_FORMATS[name])
+        parsed = Dataset().parse(data=data, format=dump_format.rdflib_name)
         for graph in expected.graphs():
             if len(graph):
                 assert isomorphic(parsed.graph(graph.identifier), graph), graph.identifier
@@ -56,7 +48,7 @@ def test_round_trips_through_rdflib(store: ox.Store, name: str) -> None:
             1 for _ in expected.quads()
         )
     else:
-        parsed_graph = Graph().parse(data=data, format=RDFLIB_FORMATS[name])
+        parsed_graph = Graph().parse(data=data, format=dump_format.rdflib_name)
         assert isomorphic(parsed_graph, expected)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib.util import guess_format
 
 from libassoc.namespaces import VOCABULARY_PREFIXES
 from libassoc.store import merged_triples, named_quads
@@ -26,6 +27,14 @@ class DumpFormat:
     @property
     def media_type(self) -> str:
         return str(self.rdf_format.media_type)
+
+    @property
+    def rdflib_name(self) -> str:
+        """The name rdflib's parsers know this syntax by."""
+        name = guess_format(f"dump.{self.extension}")
+        if name is None:  # pragma: no cover - every extension above is one rdflib knows
+            raise ValueError(self.extension)
+        return name
 
 
 DUMP_FORMATS: dict[str, DumpFormat] = {
