@@ -118,11 +118,12 @@ def test_unknown_iri_is_404(server: LiveServer) -> None:
     assert get(server, "/org/no-such-organization-here.ttl").status_code == 404
 
 
+def quad_key(quad: ox.Quad) -> tuple[str, str, str, str]:
+    return (str(quad.subject), str(quad.predicate), str(quad.object), str(quad.graph_name))
+
+
 def quads_of(store: ox.Store) -> set[tuple[str, str, str, str]]:
-    return {
-        (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
-        for q in named_quads(store)
-    }
+    return {quad_key(q) for q in named_quads(store)}
 
 
 def test_description_is_own_incoming_and_labels_with_graphs(
@@ -131,10 +132,7 @@ def test_description_is_own_incoming_and_labels_with_graphs(
 ) -> None:
     ala = ox.NamedNode(ALA)
     body = get(server, "/org/ala.nq").content
-    served = {
-        (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
-        for q in ox.parse(body, format=ox.RdfFormat.N_QUADS)
-    }
+    served = {quad_key(q) for q in ox.parse(body, format=ox.RdfFormat.N_QUADS)}
     assert served <= quads_of(shipped_store), (
         "every quad served is in the dataset, in its own graph"
     )
@@ -149,24 +147,14 @@ def test_description_is_own_incoming_and_labels_with_graphs(
         if q.graph_name != DEFAULT_GRAPH
     }
     for quad in own | incoming:
-        assert (
-            str(quad.subject),
-            str(quad.predicate),
-            str(quad.object),
-            str(quad.graph_name),
-        ) in served
+        assert quad_key(quad) in served
     assert incoming, "something points at the ALA"
     linked = {q.object for q in own if isinstance(q.object, ox.NamedNode)}
     name = ox.NamedNode(str(SDO.name))
     for thing in linked:
         for quad in shipped_store.quads_for_pattern(thing, name, None, None):
             if quad.graph_name != DEFAULT_GRAPH:
-                assert (
-                    str(quad.subject),
-                    str(quad.predicate),
-                    str(quad.object),
-                    str(quad.graph_name),
-                ) in served
+                assert quad_key(quad) in served
 
 
 def test_ontology_and_shapes_dereference(server: LiveServer) -> None:
