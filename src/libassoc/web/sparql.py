@@ -36,17 +36,15 @@ def _dataset(params: Params, name: str, service: Service) -> tuple[str, ...] | N
     return tuple(values)
 
 
-@router.api_route("/sparql", methods=["GET", "HEAD", "POST"], name="sparql")
 async def sparql(request: Request) -> Response:
     service = service_of(request)
     text, params = await read_params(request, service.config.max_request_bytes, QUERY)
     if "update" in params:
         raise HttpProblem(400, "This is the query endpoint; send SPARQL updates to /update.")
-    endpoint = str(request.url_for("sparql"))
     accept = request.headers.get("accept")
     format_params = tuple(params.get("format", ()))
     if text is None:
-        return await _no_query(request, service, endpoint, accept, format_params)
+        return await _no_query(request, service, accept, format_params)
     found = outline(text)
     check_services(found, service.config.allowed_service_endpoints)
     check_dataset(found.dataset, service.graphs, "FROM")
@@ -67,11 +65,11 @@ async def sparql(request: Request) -> Response:
 async def _no_query(
     request: Request,
     service: Service,
-    endpoint: str,
     accept: str | None,
     format_params: tuple[str, ...],
 ) -> Response:
     """A browser gets the query UI; an RDF client gets the service description."""
+    endpoint = str(request.url_for("sparql"))
     if not format_params:
         wanted = negotiate(accept, [*offered_media_types(FAMILIES[Family.RDF]), HTML])
         if wanted == HTML:
@@ -86,3 +84,8 @@ async def _no_query(
     output = choose(Family.RDF, accept, format_params)
     body = write_rdf(await describe(service, endpoint), output)
     return Response(body, media_type=output.content_type, headers=VARY)
+
+
+# A plain Starlette route: the protocol reads the request itself, so FastAPI's parameter
+# parsing and dependency solving would be work done for nothing on every query.
+router.add_route("/sparql", sparql, methods=["GET", "HEAD", "POST"], name="sparql")
