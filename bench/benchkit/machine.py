@@ -8,7 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("libassoc", "pyoxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn", "httpx")
+PACKAGES = ("libassoc", "pyoxigraph", "rdflib", "rdflib-endpoint", "fastapi", "uvicorn", "aiohttp")
 
 
 def _cpu_model() -> str:

@@ -184,7 +184,7 @@ def settings(plan: Plan, args: argparse.Namespace) -> dict[str, str]:
         "concurrency 1": budget(plan.c1),
         "concurrency 8": budget(plan.c8),
         "client timeout per request": f"{args.timeout:g} s",
-        "requests": "HTTP GET /sparql?query=..., JSON results or N-Triples (httpx, keep-alive)",
+        "requests": "HTTP GET /sparql?query=..., JSON results or N-Triples (aiohttp, keep-alive)",
         "candidate command": "libassoc serve"
         if args.candidate == "libassoc"
         else "oxigraph serve (stand-in)",

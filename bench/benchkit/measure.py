@@ -7,17 +7,24 @@ gets its share, so that a burst of load from elsewhere on the machine falls on b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
-
-import httpx
 
 from benchkit.answers import accept_for, answer_size
 from benchkit.outcome import Measurement
 from benchkit.servers import Server
 from benchkit.stats import Phase, merge
-from benchkit.workload import Budget, QueryRequest, fetch_once, run_phase
+from benchkit.workload import (
+    Budget,
+    QueryRequest,
+    RequestFailure,
+    RequestTimeout,
+    client,
+    fetch_once,
+    run_phase,
+)
 
-ROUNDS = 3
+ROUNDS = 10
 
 
 def recover(server: Server) -> None:
@@ -57,11 +64,11 @@ async def check_answer(track: Track, timeout: float) -> None:
     """One untimed request: the answer's size, or why there is none."""
     try:
         answer = await fetch_once(track.request, timeout)
-    except httpx.TimeoutException:
+    except RequestTimeout:
         recover(track.server)
         track.failure = f"timeout (> {timeout:g} s)"
         return
-    except httpx.HTTPError as error:
+    except RequestFailure as error:
         recover(track.server)
         track.failure = f"request failed: {error!r}"
         return
@@ -95,15 +102,21 @@ async def timed_rounds(tracks: Sequence[Track], concurrency: int, budget: Budget
             track.phases.append(Phase(concurrency, (), 0.0, skipped=reason))
         else:
             parts[id(track)] = []
-    for _ in range(ROUNDS):
-        for track in tracks:
-            done = parts.get(id(track))
-            if done is None or _finished(done, budget):
-                continue
-            phase = await run_phase(track.request, concurrency, share)
-            done.append(phase)
-            if phase.timeouts or phase.errors:
-                recover(track.server)
+    async with AsyncExitStack() as stack:
+        clients = {
+            id(track): await stack.enter_async_context(client(concurrency, budget.timeout))
+            for track in tracks
+            if id(track) in parts
+        }
+        for _ in range(ROUNDS):
+            for track in tracks:
+                done = parts.get(id(track))
+                if done is None or _finished(done, budget):
+                    continue
+                phase = await run_phase(clients[id(track)], track.request, concurrency, share)
+                done.append(phase)
+                if phase.timeouts or phase.errors:
+                    recover(track.server)
     for track in tracks:
         if id(track) in parts:
             track.phases.append(merge(parts[id(track)]))
