@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from libassoc.web.outline import outline
+from libassoc.web.outline import CACHED_TEXT_CHARS, outline
 from libassoc.web.problem import HttpProblem
 from libassoc.web.safety import check_dataset, check_loads, check_services
 
@@ -86,3 +86,12 @@ def test_unknown_graph_refused() -> None:
         in refused.value.message
     )
     check_dataset(["http://g/1"], {"http://g/1"}, "FROM")
+
+
+def test_a_text_too_long_to_be_remembered_is_scanned_all_the_same() -> None:
+    padding = "# " + "x" * CACHED_TEXT_CHARS + "\n"
+    text = f"{padding}SELECT * {{ SERVICE <{REMOTE}> {{ ?s ?p ?o }} }}"
+    assert len(text) > CACHED_TEXT_CHARS
+    found = outline(text)
+    assert (found.form, found.services) == ("SELECT", [REMOTE])
+    assert outline(text) is not found  # scanned again, not kept

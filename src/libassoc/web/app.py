@@ -16,6 +16,7 @@ from libassoc.store import is_current, open_loaded_store
 from libassoc.validation import conformance_key, format_report, validate_store
 from libassoc.web import graph_store, pages, sparql, ui, update
 from libassoc.web.config import ServerConfig
+from libassoc.web.dispatch import Dispatcher
 from libassoc.web.errors import install_error_handlers
 from libassoc.web.pool import QueryPool
 from libassoc.web.state import Service
@@ -75,7 +76,7 @@ def create_app(config: ServerConfig, store: ox.Store | None = None) -> FastAPI:
         service = Service(
             config=config,
             store=store if store is not None else open_checked_store(config),
-            pool=QueryPool(config.query_workers, config.query_timeout),
+            queries=Dispatcher(QueryPool(config.query_workers, config.query_timeout)),
             catalog=QueryCatalog.from_dir(config.paths.queries),
         )
         await service.start()
@@ -86,7 +87,7 @@ def create_app(config: ServerConfig, store: ox.Store | None = None) -> FastAPI:
         try:
             yield
         finally:
-            service.pool.close()
+            service.queries.close()
 
     app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
     # Any site may query; no credentials, so a page elsewhere cannot act as a logged-in user.

@@ -44,7 +44,7 @@ async def read(request: Request) -> Response:
     service = service_of(request)
     graph, format_params = _target(request)
     output = choose(Family.RDF, request.headers.get("accept"), format_params)
-    return respond(await service.pool.submit(GraphJob(graph, output.name)))
+    return respond(await service.queries.submit(GraphJob(graph, output.name)))
 
 
 def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]:

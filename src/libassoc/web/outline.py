@@ -95,10 +95,20 @@ class _Resolver:
 
 
 # Clients repeat the same texts (example queries, dashboards), and scanning costs a good part
-# of a cheap query's time. Callers only read the outline they get.
-@lru_cache(maxsize=1024)
+# of a cheap query's time. Only texts up to this length are kept, so that a client sending
+# long texts cannot fill the memory with them.
+CACHED_TEXT_CHARS = 10_000
+
+
 def outline(text: str) -> Outline:
-    """Scan ``text`` once: the form, and what SERVICE, FROM (NAMED) and LOAD name."""
+    """Scan ``text`` once: the form, and what SERVICE, FROM (NAMED) and LOAD name.
+
+    Callers only read the outline they get: it may be shared.
+    """
+    return _remembered_scan(text) if len(text) <= CACHED_TEXT_CHARS else _scan(text)
+
+
+def _scan(text: str) -> Outline:
     found = Outline()
     resolver = _Resolver()
     items = tokens(text)
@@ -118,6 +128,9 @@ def outline(text: str) -> Outline:
         elif keyword in ("SERVICE", "LOAD", "FROM"):
             _target(keyword, following, resolver, found)
     return found
+
+
+_remembered_scan = lru_cache(maxsize=1024)(_scan)
 
 
 def _target(keyword: str, following: list[Token], resolver: _Resolver, found: Outline) -> None:

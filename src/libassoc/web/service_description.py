@@ -26,7 +26,7 @@ def _iri(term: object) -> ox.NamedNode:
 async def graph_sizes(service: Service) -> tuple[int, dict[str, int]]:
     """The default graph's size, and each named graph's (zero for an empty one)."""
     query = service.catalog.get(GRAPH_SIZES)
-    outcome = await service.pool.submit(QueryJob(query.text, format_params=("json",)))
+    outcome = await service.queries.submit(QueryJob(query.text, format_params=("json",)))
     if not isinstance(outcome, Answer):
         raise HttpProblem(outcome.status, f"Counting the graphs failed: {outcome.message}")
     result = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)

@@ -59,7 +59,7 @@ async def sparql(request: Request) -> Response:
     if found.form is not None:
         # Refuse an unacceptable format before spending any work on the query.
         choose(FORM_FAMILY[found.form], accept, format_params)
-    return respond(await service.pool.submit(job))
+    return respond(await service.queries.submit(job, may_run_inline=not found.services))
 
 
 async def _no_query(

@@ -1,4 +1,4 @@
-"""What every route shares: the store, the query workers, the catalog, and the write lock."""
+"""What every route shares: the store, where queries run, the catalog, and the write lock."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from fastapi import Request
 
 from libassoc.catalog import QueryCatalog
 from libassoc.web.config import ServerConfig
-from libassoc.web.pool import QueryPool
+from libassoc.web.dispatch import Dispatcher
 from libassoc.web.snapshot import take
 
 
 @dataclass
 class Service:
-    """The running service. Only the web process touches ``store``; workers hold copies."""
+    """The running service. SPARQL jobs never read ``store``; the workers and a replica copy it."""
 
     config: ServerConfig
     store: ox.Store
-    pool: QueryPool
+    queries: Dispatcher
     catalog: QueryCatalog
     generation: int = 0
     graphs: frozenset[str] = frozenset()
@@ -31,13 +31,13 @@ class Service:
 
     async def start(self) -> None:
         self.graphs = self._graph_names()
-        await self.pool.start(await asyncio.to_thread(take, self.store, self.generation))
+        await self.queries.start(await asyncio.to_thread(take, self.store, self.generation))
 
     async def publish(self) -> None:
-        """After a committed write: the workers and the graph list follow the store."""
+        """After a committed write: the query copies and the graph list follow the store."""
         self.generation += 1
         self.graphs = self._graph_names()
-        self.pool.publish(await asyncio.to_thread(take, self.store, self.generation))
+        await self.queries.publish(await asyncio.to_thread(take, self.store, self.generation))
 
 
 def service_of(request: Request) -> Service:

@@ -13,22 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-from libassoc.web.evaluation import GraphJob, Outcome, QueryJob, Refusal, read_graph, run_query
+from libassoc.web.evaluation import answer
 from libassoc.web.snapshot import Ready, Snapshot, load
-
-
-def handle(store: ox.Store, job: QueryJob | GraphJob) -> Outcome:
-    try:
-        return run_query(store, job) if isinstance(job, QueryJob) else read_graph(store, job)
-    except Exception:  # the worker must outlive any one job; the trace goes to the log only
-        traceback.print_exc()
-        return Refusal(500, "The query failed inside the server; the error is logged.")
-
 
 WORKER_NICENESS = 5
 
@@ -52,7 +42,7 @@ def main() -> None:
             store = load(message)
             outbox.send(Ready(message.generation))
         else:
-            outbox.send(handle(store, message))
+            outbox.send(answer(store, message))
 
 
 if __name__ == "__main__":

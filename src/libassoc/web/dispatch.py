@@ -1,0 +1,87 @@
+"""Where a job runs: in a worker under the time limit, or on the event loop once proven cheap.
+
+Handing a job to a worker and taking its answer back wakes two processes. On a virtual machine
+that costs about a millisecond, more than a small lookup takes to evaluate. So every answer
+carries the time its evaluation took, and a job (its query, dataset and output format) that took
+under ``CHEAP_SECONDS`` on the current data is from then on evaluated on the event loop, on an
+in-memory replica of the same data. A job is always tried in a worker first, under the time
+limit, and a write forgets everything learnt, since the same query can cost far more on other
+data. On the same data a query does the same work every time, so what proved cheap stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+
+import pyoxigraph as ox
+
+from libassoc.web.evaluation import Answer, GraphJob, Outcome, QueryJob, answer
+from libassoc.web.pool import QueryPool
+from libassoc.web.snapshot import Snapshot, load
+
+# Below this a worker's round trip costs more than the evaluation it carries.
+CHEAP_SECONDS = 0.001
+# A proven job that held the event loop this long goes back to the workers. Well above
+# CHEAP_SECONDS: a job measured in a worker that has just woken is slower than on the event loop.
+TOO_LONG_ON_LOOP_SECONDS = 0.005
+REMEMBERED_JOBS = 4096
+
+
+def _key(job: QueryJob | GraphJob) -> bytes:
+    """A short fixed-size key: a query text may be a megabyte long."""
+    return hashlib.blake2b(repr(job).encode(), digest_size=16).digest()
+
+
+class Dispatcher:
+    """Runs jobs on ``pool``'s workers, or inline on a replica once they have proven cheap."""
+
+    def __init__(self, pool: QueryPool) -> None:
+        self.pool = pool
+        self._replica = ox.Store()
+        self._generation = -1
+        self._proven: OrderedDict[bytes, None] = OrderedDict()
+
+    async def start(self, snapshot: Snapshot) -> None:
+        self._replica = await asyncio.to_thread(load, snapshot)
+        self._generation = snapshot.generation
+        await self.pool.start(snapshot)
+
+    async def publish(self, snapshot: Snapshot) -> None:
+        """New data: the replica, the workers and what was learnt all change together."""
+        replica = await asyncio.to_thread(load, snapshot)
+        self._replica = replica
+        self._generation = snapshot.generation
+        self._proven.clear()
+        self.pool.publish(snapshot)
+
+    def is_proven(self, job: QueryJob | GraphJob) -> bool:
+        return _key(job) in self._proven
+
+    async def submit(self, job: QueryJob | GraphJob, *, may_run_inline: bool = True) -> Outcome:
+        """The job's outcome. ``may_run_inline=False`` for a job that may wait on the network."""
+        if not may_run_inline:
+            return await self.pool.submit(job)
+        key = _key(job)
+        if key in self._proven:
+            outcome = answer(self._replica, job)
+            if isinstance(outcome, Answer) and outcome.seconds <= TOO_LONG_ON_LOOP_SECONDS:
+                self._proven.move_to_end(key)
+            else:
+                del self._proven[key]
+            return outcome
+        generation = self._generation
+        outcome = await self.pool.submit(job)
+        cheap = isinstance(outcome, Answer) and outcome.seconds < CHEAP_SECONDS
+        if cheap and generation == self._generation:
+            self._remember(key)
+        return outcome
+
+    def _remember(self, key: bytes) -> None:
+        self._proven[key] = None
+        if len(self._proven) > REMEMBERED_JOBS:
+            self._proven.popitem(last=False)
+
+    def close(self) -> None:
+        self.pool.close()
