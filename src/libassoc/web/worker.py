@@ -11,6 +11,7 @@ both framed by ``multiprocessing.connection``; stderr is the log.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from multiprocessing.connection import Connection
@@ -32,6 +33,8 @@ def main() -> None:
     # Below the web process in priority: a runaway query must not slow the process that parses
     # requests and hands cheap queries to the other workers.
     os.nice(WORKER_NICENESS)
+    # The imported modules live as long as the worker: out of the collector's full passes.
+    gc.freeze()
     store = ox.Store()
     while True:
         try:
