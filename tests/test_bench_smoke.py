@@ -157,4 +157,10 @@ def test_rounds_merge_into_one_phase() -> None:
     assert merged.durations == pytest.approx((0.010, 0.030, 0.020))
     assert merged.elapsed == pytest.approx(0.75)
     assert merged.timeouts == 1
-    assert merged.throughput == pytest.approx(4.0)
+    assert merged.throughput == pytest.approx(4.0)  # two rounds: all requests over all time
+
+
+def test_throughput_of_many_rounds_is_the_median_rounds() -> None:
+    # The third round stalled for a second: it does not drag the figure down.
+    rounds = [phase(1, 10, 10, elapsed=0.02), phase(1, 10, elapsed=0.01), phase(1, 10, elapsed=1.0)]
+    assert stats.merge(rounds).throughput == pytest.approx(100.0)

@@ -7,6 +7,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+MEDIAN_OF_ROUNDS_FROM = 3
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -18,6 +20,7 @@ class Phase:
     timeouts: int = 0
     errors: int = 0
     skipped: str = ""
+    round_rates: tuple[float, ...] = ()  # each round's throughput, when merged from rounds
 
     @property
     def completed(self) -> int:
@@ -38,7 +41,13 @@ class Phase:
 
     @property
     def throughput(self) -> float | None:
-        """Completed requests per second of wall time, or None when nothing completed."""
+        """Completed requests per second of wall time, or None when nothing completed.
+
+        Merged from enough rounds, the median round's: a stall of the machine during one round
+        would otherwise weigh on the whole figure, and it falls on one server's round only.
+        """
+        if len(self.round_rates) >= MEDIAN_OF_ROUNDS_FROM:
+            return statistics.median(self.round_rates)
         if not self.durations or self.elapsed <= 0:
             return None
         return self.completed / self.elapsed
@@ -84,4 +93,5 @@ def merge(phases: Sequence[Phase]) -> Phase:
         timeouts=sum(p.timeouts for p in phases),
         errors=sum(p.errors for p in phases),
         skipped=next((p.skipped for p in phases if p.skipped), ""),
+        round_rates=tuple(rate for p in phases if (rate := p.throughput) is not None),
     )
