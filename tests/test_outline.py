@@ -95,3 +95,9 @@ def test_a_text_too_long_to_be_remembered_is_scanned_all_the_same() -> None:
     found = outline(text)
     assert (found.form, found.services) == ("SELECT", [REMOTE])
     assert outline(text) is not found  # scanned again, not kept
+
+
+def test_from_and_from_named_are_told_apart() -> None:
+    found = outline("SELECT * FROM <http://g/1> FROM NAMED <http://g/2> FROM <http://g/3> {}")
+    assert found.from_graphs == ["http://g/1", "http://g/3"]
+    assert found.from_named_graphs == ["http://g/2"]

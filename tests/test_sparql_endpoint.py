@@ -313,6 +313,34 @@ def test_an_answer_is_the_same_wherever_the_query_runs(client: httpx.Client, que
     assert len(bodies) == 1, bodies
 
 
+NMSL = "https://w3id.org/libassoc/graph/nmsl-professional-organizations"
+ALA_NAME_FROM_BOTH = (
+    f"SELECT ?name FROM <{ALA_ABOUT}> FROM <{NMSL}> WHERE {{ <{ALA}> <{NAME}> ?name }}"  # noqa: S608
+)
+
+
+def test_several_from_clauses_give_their_merge(client: httpx.Client) -> None:
+    # As with default-graph-uri: ALA's name, stated in both graphs, is one triple of the merge.
+    response = client.get("/sparql", params={"query": ALA_NAME_FROM_BOTH})
+    assert response.status_code == 200, response.text
+    assert names(response) == ["American Library Association"]
+    graphs = "SELECT DISTINCT ?g FROM <{}> FROM <{}> {} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    with_named = graphs.format(ALA_ABOUT, NMSL, f"FROM NAMED <{ALA_ABOUT}>")
+    response = client.get("/sparql", params={"query": with_named})
+    assert [b["g"]["value"] for b in response.json()["results"]["bindings"]] == [ALA_ABOUT]
+    # FROM without FROM NAMED: the dataset has no named graphs at all.
+    response = client.get("/sparql", params={"query": graphs.format(ALA_ABOUT, NMSL, "")})
+    assert response.json()["results"]["bindings"] == []
+
+
+def test_the_protocol_dataset_replaces_the_query_dataset(client: httpx.Client) -> None:
+    in_graph = f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{ALA_ABOUT}> {{ ?s ?p ?o }} }}"
+    only_ala_about = count(client, in_graph)
+    for default in ([ALA_ABOUT], [ALA_ABOUT, ALA_ABOUT]):
+        query = f"SELECT (COUNT(*) AS ?n) FROM <{NMSL}> {{ ?s ?p ?o }}"  # noqa: S608
+        assert count(client, query, **{"default-graph-uri": default}) == only_ala_about
+
+
 # --- service description and UI --------------------------------------------------------------
 
 

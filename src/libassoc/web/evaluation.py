@@ -163,8 +163,10 @@ def _evaluate(
     # The protocol says: a dataset given by either parameter replaces the whole default
     # dataset, so a missing list means an empty one.
     default_graphs, named = job.default_graphs or (), job.named_graphs or ()
+    # The dataset given here replaces the one the text's FROM and FROM NAMED name, if any.
     if len(default_graphs) > 1:
-        return _merged_dataset(store, default_graphs, named).query(job.text)
+        merged = _merged_dataset(store, default_graphs, named)
+        return merged.query(job.text, default_graph=DEFAULT_GRAPH, named_graphs=_graphs(named))
     default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [*_graphs(default_graphs)]
     return store.query(job.text, default_graph=default, named_graphs=_graphs(named))
 

@@ -59,9 +59,15 @@ class Outline:
 
     form: str | None = None
     services: list[str] = field(default_factory=list)
-    dataset: list[str] = field(default_factory=list)
+    from_graphs: list[str] = field(default_factory=list)
+    from_named_graphs: list[str] = field(default_factory=list)
     loads: list[str] = field(default_factory=list)
     unnamed_services: int = 0
+
+    @property
+    def dataset(self) -> list[str]:
+        """Every graph that FROM and FROM NAMED name."""
+        return [*self.from_graphs, *self.from_named_graphs]
 
 
 def tokens(text: str) -> list[Token]:
@@ -136,7 +142,9 @@ _remembered_scan = lru_cache(maxsize=1024)(_scan)
 def _target(keyword: str, following: list[Token], resolver: _Resolver, found: Outline) -> None:
     """Record the IRI after SERVICE [SILENT], LOAD [SILENT] or FROM [NAMED]."""
     optional = "NAMED" if keyword == "FROM" else "SILENT"
-    if following and following[0].kind == "word" and following[0].text.upper() == optional:
+    flagged = bool(following) and following[0].kind == "word"
+    flagged = flagged and following[0].text.upper() == optional
+    if flagged:
         following = following[1:]
     target = resolver.iri(following[0]) if following else None
     if target is None:
@@ -144,4 +152,7 @@ def _target(keyword: str, following: list[Token], resolver: _Resolver, found: Ou
         if keyword == "SERVICE":
             found.unnamed_services += 1
         return
-    {"SERVICE": found.services, "LOAD": found.loads, "FROM": found.dataset}[keyword].append(target)
+    if keyword == "FROM":
+        (found.from_named_graphs if flagged else found.from_graphs).append(target)
+    else:
+        (found.services if keyword == "SERVICE" else found.loads).append(target)
