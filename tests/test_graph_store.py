@@ -7,6 +7,7 @@ write organizations of their own to a graph of their own, which the ``writer`` f
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import SHIPPED_DATA, WRITE_TOKEN, LiveServer, make_home, start_server
 
+from libassoc import dumps
+
 ALA = "https://w3id.org/libassoc/org/ala"
 ALA_ABOUT = "https://w3id.org/libassoc/graph/ala-about"
 TEST_GRAPH = "https://w3id.org/libassoc/graph/endpoint-test"
@@ -24,6 +27,7 @@ PARENT = "https://w3id.org/libassoc/org/endpoint-test-parent"
 SCHEMA = "https://schema.org/"
 AUTH = {"authorization": f"Bearer {WRITE_TOKEN}"}
 TURTLE = {"content-type": "text/turtle"}
+NQUADS_DUMP = f"/dumps/{dumps.DUMP_STEM}.{dumps.DUMP_FORMATS['nquads'].extension}"
 
 
 def org_turtle(name: str, iri: str = TEST_ORG) -> bytes:
@@ -274,6 +278,23 @@ def test_bad_payloads(writer: httpx.Client) -> None:
         "/store", params=target, content=b"x", headers={"content-type": "image/png", **AUTH}
     )
     assert unknown.status_code == 415
+
+
+def test_the_dumps_follow_each_write(writer: httpx.Client) -> None:
+    before = writer.get(NQUADS_DUMP)
+    assert before.status_code == 200, before.text
+    assert f"<{TEST_ORG}>".encode() not in before.content
+    put = writer.put(
+        "/store", params={"graph": TEST_GRAPH}, content=org_turtle("Dumped"), headers=TURTLE | AUTH
+    )
+    assert put.status_code == 201, put.text
+    after = writer.get(NQUADS_DUMP)
+    stated = f'<{TEST_ORG}> <{SCHEMA}name> "Dumped"@en <{TEST_GRAPH}> .\n'
+    assert stated.encode() in after.content
+    assert after.headers["etag"] != before.headers["etag"]
+    digest = hashlib.sha256(after.content).hexdigest()
+    assert digest in writer.get(f"/dumps/{dumps.CHECKSUMS}").text
+    assert digest in writer.get("/.well-known/void", headers={"accept": "text/turtle"}).text
 
 
 def test_accepted_writes_survive_a_restart(writable: LiveServer) -> None:

@@ -1,7 +1,10 @@
-"""The dumps under ``/dumps/``: written once at start-up, served with validators and ranges."""
+"""The dumps under ``/dumps/``: written at start-up and after each write, served with validators
+and ranges."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,21 +12,45 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
+import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from libassoc import dumps
 from libassoc.void import read_checksums
 from libassoc.web.problem import HttpProblem
+from libassoc.web.state import Service
 from libassoc.web.templating import render
+
+
+def _write(store: ox.Store, root: Path, generation: int) -> Path:
+    folder = root / f"generation-{generation}"
+    folder.mkdir()
+    dumps.write_all(store, folder)
+    return folder
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The store has been loaded and validated by the app's own lifespan, which runs first.
-    with tempfile.TemporaryDirectory(prefix="libassoc-dumps-") as folder:
-        dumps.write_all(app.state.store, Path(folder))
-        app.state.dumps = Path(folder)
+    service: Service = app.state.service
+    with tempfile.TemporaryDirectory(prefix="libassoc-dumps-") as root:
+        app.state.dumps = await asyncio.to_thread(
+            _write, service.store, Path(root), service.generation
+        )
+
+        async def follow_the_store() -> None:
+            previous = app.state.dumps
+            app.state.dumps = await asyncio.to_thread(
+                _write, service.store, Path(root), service.generation
+            )
+            # The generation before the previous one goes: a download of the previous one may
+            # have just started.
+            for folder in Path(root).iterdir():
+                if folder not in (previous, app.state.dumps):
+                    shutil.rmtree(folder, ignore_errors=True)
+
+        service.on_publish.append(follow_the_store)
         yield
 
 

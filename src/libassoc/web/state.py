@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -25,6 +26,8 @@ class Service:
     generation: int = 0
     graphs: frozenset[str] = frozenset()
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # What else follows the store after a write (the dumps), run in order, under the write lock.
+    on_publish: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def _graph_names(self) -> frozenset[str]:
         return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
@@ -38,6 +41,8 @@ class Service:
         self.generation += 1
         self.graphs = self._graph_names()
         await self.queries.publish(await asyncio.to_thread(take, self.store, self.generation))
+        for follow in self.on_publish:
+            await follow()
 
 
 def service_of(request: Request) -> Service:
