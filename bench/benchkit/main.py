@@ -51,7 +51,7 @@ def plan_for(args: argparse.Namespace) -> Plan:
     if args.quick:
         c1, c8 = Budget(20, 0.5, args.timeout), Budget(40, 0.5, args.timeout)
     else:
-        c1, c8 = Budget(100, 1.0, args.timeout), Budget(200, 1.0, args.timeout)
+        c1, c8 = Budget(300, 1.5, args.timeout), Budget(600, 1.5, args.timeout)
     sizes = None if args.quick or args.no_synthetic else synthetic.Sizes().scaled(args.scale)
     return Plan(c1, c8, sizes, args.startup_timeout)
 

@@ -86,7 +86,7 @@ def metric_ratio(
 def ahead(result: QueryResult, timeout: float) -> bool | None:
     """Whether libassoc is ahead on the median latency and both throughputs (None: no numbers).
 
-    p99 is reported but left out: with at most 100 requests it is the slowest one or two, which on
+    p99 is reported but left out: with at most 300 requests it is the slowest three, which on
     a shared 2-core machine says more about what else ran at that moment than about the server.
     """
     ratios = [
