@@ -171,3 +171,14 @@ def test_ontology_and_shapes_dereference(server: LiveServer) -> None:
     assert shapes.status_code == 200
     assert len(Graph().parse(data=shapes.content, format="turtle")) > 0
     assert get(server, "/shapes", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_the_entity_comes_before_what_it_links_to(server: LiveServer) -> None:
+    # A reader of the Turtle meets the entity's own triples first, then the labels it links to.
+    response = get(server, "/org/ala", {"accept": "text/turtle"})
+    assert response.status_code == 200, response.text
+    subjects = [q.subject for q in ox.parse(response.content, format=ox.RdfFormat.TURTLE)]
+    ala = ox.NamedNode("https://w3id.org/libassoc/org/ala")
+    first_other = next(i for i, s in enumerate(subjects) if s != ala)
+    assert subjects[0] == ala
+    assert ala not in subjects[first_other:]

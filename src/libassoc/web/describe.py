@@ -49,7 +49,7 @@ class Description:
 
     def triples(self) -> list[ox.Triple]:
         """Each triple once, whichever graphs state it: the description as a plain graph."""
-        return sorted({q.triple for q in self.quads}, key=str)
+        return list(dict.fromkeys(q.triple for q in self.quads))
 
 
 def _named(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
@@ -91,7 +91,17 @@ def describe(store: ox.Store, catalog: QueryCatalog, document: ox.NamedNode) -> 
     quads = own | incoming
     for thing in sorted(linked - covered, key=str):
         quads |= _linked_quads(store, thing)
+    # The described subjects first, in their order, so that a reader meets the entity before
+    # the labels of what it links to; within each subject, a stable order.
+    rank: dict[object, int] = {subject: index for index, subject in enumerate(subjects)}
     ordered = sorted(
-        quads, key=lambda q: (str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+        quads,
+        key=lambda q: (
+            rank.get(q.subject, len(rank)),
+            str(q.subject),
+            str(q.predicate),
+            str(q.object),
+            str(q.graph_name),
+        ),
     )
     return Description(document, tuple(subjects), tuple(ordered))
