@@ -45,6 +45,15 @@ def test_home_lists_organizations_and_the_ways_in(server: LiveServer) -> None:
     assert "American Library Association" in response.text
 
 
+def test_publishers_of_sources_are_listed_apart(server: LiveServer) -> None:
+    text = get(server, "/").text
+    organizations, _, publishers = text.partition('id="publishers"')
+    assert "Wikimedia Foundation" in publishers
+    assert "Wikimedia Foundation" not in organizations
+    # ALA publishes sources too, and is what the graph is about.
+    assert "/org/ala" in organizations
+
+
 def test_divisions_are_listed_under_their_parent(
     server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811

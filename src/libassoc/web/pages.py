@@ -122,9 +122,8 @@ class TreeNode:
     children: tuple[TreeNode, ...]
 
 
-def organization_tree(request: Request) -> list[TreeNode]:
+def organization_tree(rows: Iterable[ox.QuerySolution]) -> list[TreeNode]:
     """Every organization, each division under the organization it is part of."""
-    rows = select(request.app.state.store, request.app.state.catalog, "organizations")
     names: dict[str, str] = {}
     children: dict[str, list[str]] = defaultdict(list)
     parents: dict[str, set[str]] = defaultdict(set)
@@ -147,9 +146,22 @@ def organization_tree(request: Request) -> list[TreeNode]:
     return [node(o, frozenset({o})) for o in sorted(roots, key=lambda o: names[o].lower())]
 
 
+def _only_publisher(row: ox.QuerySolution) -> bool:
+    flag = row["onlyPublisher"]
+    return isinstance(flag, ox.Literal) and flag.value == "true"
+
+
 @router.get("/", include_in_schema=False)
 def home(request: Request) -> Response:
-    return render(request, "home.html", organizations=organization_tree(request), alternates=[])
+    """The organizations the graph is about, then those it knows only as publishers of sources."""
+    rows = list(select(request.app.state.store, request.app.state.catalog, "organizations"))
+    return render(
+        request,
+        "home.html",
+        organizations=organization_tree(r for r in rows if not _only_publisher(r)),
+        publishers=organization_tree(r for r in rows if _only_publisher(r)),
+        alternates=[],
+    )
 
 
 @router.get("/page-assets/style.css", include_in_schema=False)
