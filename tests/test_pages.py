@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from html.parser import HTMLParser
 
+import httpx
 import pyoxigraph as ox
+import pytest
 from conftest import LiveServer
 from ld_fixtures import get, shipped_store  # noqa: F401 (a fixture)
 from rdflib import Graph, Literal, URIRef
@@ -131,3 +133,25 @@ def test_dumps_have_validators_and_ranges(server: LiveServer) -> None:
     assert "content-encoding" not in packed.headers
     assert get(server, "/dumps/").status_code == 200
     assert get(server, "/dumps/nothing.txt").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/page-assets/style.css",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/.well-known/void",
+        "/dumps/",
+        "/dumps/libassoc.nq",
+        "/org/ala",
+        "/ontology",
+    ],
+)
+def test_head_answers_as_get_does_without_the_body(server: LiveServer, path: str) -> None:
+    got = get(server, path)
+    head = httpx.head(server.url + path, timeout=30)
+    assert (head.status_code, got.status_code) == (200, 200)
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.content == b""

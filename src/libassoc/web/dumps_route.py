@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, Response
 from libassoc import dumps
 from libassoc.void import read_checksums
 from libassoc.web.problem import HttpProblem
+from libassoc.web.representation import READ
 from libassoc.web.state import Service
 from libassoc.web.templating import render
 
@@ -85,13 +86,13 @@ def dump_files(folder: Path) -> list[DumpFile]:
     return [*files, DumpFile(sums.name, sums.stat().st_size, "", sums)]
 
 
-@router.get("/dumps/", include_in_schema=False)
+@router.api_route("/dumps/", methods=READ, include_in_schema=False)
 def dumps_index(request: Request) -> Response:
     files = [f for f in dump_files(request.app.state.dumps) if f.sha256]
     return render(request, "dumps.html", files=files, alternates=[])
 
 
-@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/dumps/{name}", methods=READ, include_in_schema=False)
 def dump(request: Request, name: str) -> Response:
     found = {f.name: f for f in dump_files(request.app.state.dumps)}.get(name)
     if found is None:

@@ -29,6 +29,7 @@ from libassoc.web.jsonld import schema_org
 from libassoc.web.problem import HttpProblem
 from libassoc.web.representation import (
     HTML,
+    READ,
     REPRESENTATIONS,
     Representation,
     by_accept,
@@ -151,7 +152,7 @@ def _only_publisher(row: ox.QuerySolution) -> bool:
     return isinstance(flag, ox.Literal) and flag.value == "true"
 
 
-@router.get("/", include_in_schema=False)
+@router.api_route("/", methods=READ, include_in_schema=False)
 def home(request: Request) -> Response:
     """The organizations the graph is about, then those it knows only as publishers of sources."""
     rows = list(select(request.app.state.store, request.app.state.catalog, "organizations"))
@@ -164,18 +165,18 @@ def home(request: Request) -> Response:
     )
 
 
-@router.get("/page-assets/style.css", include_in_schema=False)
+@router.api_route("/page-assets/style.css", methods=READ, include_in_schema=False)
 def style() -> Response:
     return Response(STYLE, media_type="text/css", headers={"cache-control": "max-age=3600"})
 
 
-@router.get("/sitemap.xml", include_in_schema=False)
+@router.api_route("/sitemap.xml", methods=READ, include_in_schema=False)
 def sitemap_xml(request: Request) -> Response:
     body = sitemap(request.app.state.store, str(request.base_url))
     return Response(body, media_type="application/xml")
 
 
-@router.get("/robots.txt", include_in_schema=False)
+@router.api_route("/robots.txt", methods=READ, include_in_schema=False)
 def robots(request: Request) -> Response:
     return Response(
         f"User-agent: *\nAllow: /\nSitemap: {request.base_url}sitemap.xml\n",
@@ -216,7 +217,7 @@ def _respond(
     return _rdf_response(items, representation, _headers(links, description.document.value))
 
 
-@router.get(VOID_PATH, include_in_schema=False)
+@router.api_route(VOID_PATH, methods=READ, include_in_schema=False)
 def void(request: Request) -> Response:
     store = request.app.state.store
     triples = describe_dataset(store, request.app.state.dumps)
@@ -244,7 +245,7 @@ def _find(request: Request, rest: str) -> tuple[Description, ox.Store] | None:
     return (found, store) if found else None
 
 
-@router.api_route("/{rest:path}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/{rest:path}", methods=READ, include_in_schema=False)
 def entity(request: Request, rest: str) -> Response:
     found = _find(request, rest)
     by_extension = None

@@ -12,6 +12,10 @@ from libassoc.dumps import DUMP_FORMATS, DumpFormat
 from libassoc.web.conneg import negotiate
 from libassoc.web.formats import RDF_FORMATS, OutputFormat
 
+# The methods of a page, a dump or any resource that is only read: FastAPI's `get` routes do not
+# answer HEAD, which link checkers and harvesters send before they fetch.
+READ = ["GET", "HEAD"]
+
 
 @dataclass(frozen=True)
 class Representation:
