@@ -296,23 +296,6 @@ def test_several_default_graph_uris_give_their_merge(client: httpx.Client) -> No
     assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [ALA_ABOUT]
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        ALA_ASK,
-        ALA_NAME,
-        "SELECT ?g { GRAPH ?g {} } ORDER BY ?g",
-        f"SELECT ?g ?name {{ GRAPH ?g {{ <{ALA}> <{NAME}> ?name }} }} ORDER BY ?g ?name",
-    ],
-)
-def test_an_answer_is_the_same_wherever_the_query_runs(client: httpx.Client, query: str) -> None:
-    # Once a query has proven cheap in a worker, the server process answers it from its own
-    # copy of the data: the default graph, the named graphs and the empty ones must all match.
-    # (Each of these queries takes well under the millisecond that makes a query cheap.)
-    bodies = {client.get("/sparql", params={"query": query}).content for _ in range(30)}
-    assert len(bodies) == 1, bodies
-
-
 NMSL = "https://w3id.org/libassoc/graph/nmsl-professional-organizations"
 ALA_NAME_FROM_BOTH = (
     f"SELECT ?name FROM <{ALA_ABOUT}> FROM <{NMSL}> WHERE {{ <{ALA}> <{NAME}> ?name }}"  # noqa: S608

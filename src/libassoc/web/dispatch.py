@@ -37,8 +37,15 @@ def _key(job: QueryJob | GraphJob) -> bytes:
 class Dispatcher:
     """Runs jobs on ``pool``'s workers, or inline on a replica once they have proven cheap."""
 
-    def __init__(self, pool: QueryPool) -> None:
+    def __init__(
+        self,
+        pool: QueryPool,
+        cheap_seconds: float = CHEAP_SECONDS,
+        too_long_seconds: float = TOO_LONG_ON_LOOP_SECONDS,
+    ) -> None:
         self.pool = pool
+        self.cheap_seconds = cheap_seconds
+        self.too_long_seconds = too_long_seconds
         self._replica = ox.Store()
         self._generation = -1
         self._proven: OrderedDict[bytes, None] = OrderedDict()
@@ -49,7 +56,11 @@ class Dispatcher:
         await self.pool.start(snapshot)
 
     async def publish(self, snapshot: Snapshot) -> None:
-        """New data: the replica, the workers and what was learnt all change together."""
+        """New data: the replica, the workers and what was learnt all change together.
+
+        The switch happens after the last wait, when this returns: the caller can switch what
+        goes with the data in the same step.
+        """
         replica = await asyncio.to_thread(load, snapshot)
         self._replica = replica
         self._generation = snapshot.generation
@@ -66,14 +77,14 @@ class Dispatcher:
         key = _key(job)
         if key in self._proven:
             outcome = answer(self._replica, job)
-            if isinstance(outcome, Answer) and outcome.seconds <= TOO_LONG_ON_LOOP_SECONDS:
+            if isinstance(outcome, Answer) and outcome.seconds <= self.too_long_seconds:
                 self._proven.move_to_end(key)
             else:
                 del self._proven[key]
             return outcome
         generation = self._generation
         outcome = await self.pool.submit(job)
-        cheap = isinstance(outcome, Answer) and outcome.seconds < CHEAP_SECONDS
+        cheap = isinstance(outcome, Answer) and outcome.seconds < self.cheap_seconds
         if cheap and generation == self._generation:
             self._remember(key)
         return outcome

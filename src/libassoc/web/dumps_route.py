@@ -4,6 +4,7 @@ and ranges."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -22,6 +23,8 @@ from libassoc.web.problem import HttpProblem
 from libassoc.web.representation import READ
 from libassoc.web.state import Service
 from libassoc.web.templating import render
+
+log = logging.getLogger(__name__)
 
 
 def _write(store: ox.Store, root: Path, generation: int) -> Path:
@@ -42,9 +45,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         async def follow_the_store() -> None:
             previous = app.state.dumps
-            app.state.dumps = await asyncio.to_thread(
-                _write, service.store, Path(root), service.generation
-            )
+            try:
+                app.state.dumps = await asyncio.to_thread(
+                    _write, service.store, Path(root), service.generation
+                )
+            except OSError:
+                # The write is committed whatever happens here: keep serving the last dumps.
+                log.exception("could not rewrite the dumps; /dumps/ still serves the previous ones")
+                return
             # The generation before the previous one goes: a download of the previous one may
             # have just started.
             for folder in Path(root).iterdir():
@@ -98,7 +106,7 @@ def dump(request: Request, name: str) -> Response:
     if found is None:
         raise HttpProblem(404, f"No dump named {name!r}; the list is at /dumps/.")
     # A strong validator from the content, so that it survives a restart that rewrites the
-    # same bytes; Last-Modified comes from the file, which is rewritten at each start.
+    # same bytes; Last-Modified comes from the file, which is rewritten at each start and write.
     etag = f'"{found.sha256}"' if found.sha256 else None
     headers = {"etag": etag} if etag else {}
     stat = found.path.stat()

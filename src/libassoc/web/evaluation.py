@@ -7,9 +7,10 @@ and serialization alike, and the web process only moves bytes.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 import time
-import traceback
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -51,7 +52,8 @@ class GraphJob:
 class Answer:
     body: bytes
     content_type: str
-    seconds: float = 0.0  # how long evaluating and writing it took, where it ran
+    # How long evaluating and writing it took where it ran, once ``answer`` has timed it.
+    seconds: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Refusal:
 
 
 Outcome = Answer | Refusal
+
+log = logging.getLogger(__name__)
 
 XSD_STRING = str(XSD.string)
 _POSITION = re.compile(r"^error at (\d+):(\d+): ")
@@ -216,7 +220,7 @@ def answer(store: ox.Store, job: QueryJob | GraphJob) -> Outcome:
     try:
         outcome = run_query(store, job) if isinstance(job, QueryJob) else read_graph(store, job)
     except Exception:  # whoever runs jobs must outlive any one of them; the trace is logged
-        traceback.print_exc()
+        log.exception("a %s failed; it was answered with 500", type(job).__name__)
         return Refusal(500, "The query failed inside the server; the error is logged.")
     if isinstance(outcome, Answer):
         return replace(outcome, seconds=time.perf_counter() - started)

@@ -29,18 +29,20 @@ class Service:
     # What else follows the store after a write (the dumps), run in order, under the write lock.
     on_publish: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
-    def _graph_names(self) -> frozenset[str]:
-        return frozenset(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
-
     async def start(self) -> None:
-        self.graphs = self._graph_names()
-        await self.queries.start(await asyncio.to_thread(take, self.store, self.generation))
+        snapshot = await asyncio.to_thread(take, self.store, self.generation)
+        self.graphs = frozenset(snapshot.graphs)
+        await self.queries.start(snapshot)
 
     async def publish(self) -> None:
-        """After a committed write: the query copies and the graph list follow the store."""
-        self.generation += 1
-        self.graphs = self._graph_names()
-        await self.queries.publish(await asyncio.to_thread(take, self.store, self.generation))
+        """After a committed write: the query copies and the graph list follow the store.
+
+        The new graph list takes effect together with the new data (no wait in between), so a
+        request is never checked against one generation and answered from another.
+        """
+        snapshot = await asyncio.to_thread(take, self.store, self.generation + 1)
+        await self.queries.publish(snapshot)
+        self.generation, self.graphs = snapshot.generation, frozenset(snapshot.graphs)
         for follow in self.on_publish:
             await follow()
 
