@@ -21,6 +21,7 @@ from rdflib.namespace import XSD
 from libassoc.namespaces import VOCABULARY_PREFIXES
 from libassoc.store import DEFAULT_GRAPH
 from libassoc.web.formats import BY_NAME, Family, OutputFormat, choose
+from libassoc.web.outline import outline
 from libassoc.web.problem import HttpProblem
 
 
@@ -162,11 +163,17 @@ def _merged_dataset(
 def _evaluate(
     store: ox.Store, job: QueryJob
 ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-    if job.default_graphs is None and job.named_graphs is None:
-        return store.query(job.text)
+    default_graphs, named = job.default_graphs, job.named_graphs
+    if default_graphs is None and named is None:
+        found = outline(job.text)
+        if len(found.from_graphs) < 2:
+            return store.query(job.text)
+        # Oxigraph reads FROM <a> FROM <b> as the union of the graphs, a triple in both giving
+        # two rows; the query's dataset is their merge, as it is when the protocol names them.
+        default_graphs, named = tuple(found.from_graphs), tuple(found.from_named_graphs)
     # The protocol says: a dataset given by either parameter replaces the whole default
     # dataset, so a missing list means an empty one.
-    default_graphs, named = job.default_graphs or (), job.named_graphs or ()
+    default_graphs, named = default_graphs or (), named or ()
     # The dataset given here replaces the one the text's FROM and FROM NAMED name, if any.
     if len(default_graphs) > 1:
         merged = _merged_dataset(store, default_graphs, named)

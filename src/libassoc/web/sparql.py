@@ -48,19 +48,12 @@ async def sparql(request: Request) -> Response:
     found = outline(text)
     check_services(found, service.config.allowed_service_endpoints)
     check_dataset(found.dataset, service.graphs, "FROM")
-    default_graphs = _dataset(params, "default-graph-uri", service)
-    named_graphs = _dataset(params, "named-graph-uri", service)
-    if default_graphs is None and named_graphs is None and len(found.from_graphs) > 1:
-        # Oxigraph reads FROM <a> FROM <b> as the union of the graphs, a triple in both giving
-        # two rows; the query's dataset is their merge, so it is evaluated as the protocol's is.
-        default_graphs = tuple(found.from_graphs)
-        named_graphs = tuple(found.from_named_graphs)
     job = QueryJob(
         text,
         accept=accept,
         format_params=format_params,
-        default_graphs=default_graphs,
-        named_graphs=named_graphs,
+        default_graphs=_dataset(params, "default-graph-uri", service),
+        named_graphs=_dataset(params, "named-graph-uri", service),
         max_rows=service.config.max_result_rows,
     )
     if found.form is not None:
