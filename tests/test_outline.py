@@ -49,7 +49,7 @@ REMOTE = "http://example.org/sparql"
 )
 def test_outline(text: str, form: str, services: list[str], dataset: list[str]) -> None:
     found = outline(text)
-    assert (found.form, found.services, found.dataset) == (form, services, dataset)
+    assert (found.form, list(found.services), list(found.dataset)) == (form, services, dataset)
 
 
 @pytest.mark.parametrize(
@@ -93,11 +93,11 @@ def test_a_text_too_long_to_be_remembered_is_scanned_all_the_same() -> None:
     text = f"{padding}SELECT * {{ SERVICE <{REMOTE}> {{ ?s ?p ?o }} }}"
     assert len(text) > CACHED_TEXT_CHARS
     found = outline(text)
-    assert (found.form, found.services) == ("SELECT", [REMOTE])
+    assert (found.form, found.services) == ("SELECT", (REMOTE,))
     assert outline(text) is not found  # scanned again, not kept
 
 
 def test_from_and_from_named_are_told_apart() -> None:
     found = outline("SELECT * FROM <http://g/1> FROM NAMED <http://g/2> FROM <http://g/3> {}")
-    assert found.from_graphs == ["http://g/1", "http://g/3"]
-    assert found.from_named_graphs == ["http://g/2"]
+    assert found.from_graphs == ("http://g/1", "http://g/3")
+    assert found.from_named_graphs == ("http://g/2",)

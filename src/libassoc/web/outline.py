@@ -10,7 +10,7 @@ and ``LOAD`` name. It decides nothing about validity: Oxigraph's parser does tha
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urljoin
 
@@ -53,21 +53,24 @@ class Token:
     text: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outline:
-    """The query form (None for an update or an unreadable text) and the IRIs it would fetch."""
+    """The query form (None for an update or an unreadable text) and the IRIs it would fetch.
+
+    Frozen: the scan of a text is remembered and shared by every request that sends it.
+    """
 
     form: str | None = None
-    services: list[str] = field(default_factory=list)
-    from_graphs: list[str] = field(default_factory=list)
-    from_named_graphs: list[str] = field(default_factory=list)
-    loads: list[str] = field(default_factory=list)
+    services: tuple[str, ...] = ()
+    from_graphs: tuple[str, ...] = ()
+    from_named_graphs: tuple[str, ...] = ()
+    loads: tuple[str, ...] = ()
     unnamed_services: int = 0
 
     @property
-    def dataset(self) -> list[str]:
+    def dataset(self) -> tuple[str, ...]:
         """Every graph that FROM and FROM NAMED name."""
-        return [*self.from_graphs, *self.from_named_graphs]
+        return (*self.from_graphs, *self.from_named_graphs)
 
 
 def tokens(text: str) -> list[Token]:
@@ -107,15 +110,13 @@ CACHED_TEXT_CHARS = 10_000
 
 
 def outline(text: str) -> Outline:
-    """Scan ``text`` once: the form, and what SERVICE, FROM (NAMED) and LOAD name.
-
-    Callers only read the outline they get: it may be shared.
-    """
+    """Scan ``text`` once: the form, and what SERVICE, FROM (NAMED) and LOAD name."""
     return _remembered_scan(text) if len(text) <= CACHED_TEXT_CHARS else _scan(text)
 
 
 def _scan(text: str) -> Outline:
-    found = Outline()
+    form: str | None = None
+    targets: dict[str, list[str | None]] = {kind: [] for kind in _TARGET_KINDS}
     resolver = _Resolver()
     items = tokens(text)
     for index, token in enumerate(items):
@@ -129,30 +130,39 @@ def _scan(text: str) -> Outline:
                 resolver.prefixes[following[0].text.rstrip(":")] = resolved
         elif keyword == "BASE" and following:
             resolver.base = resolver.iri(following[0]) or resolver.base
-        elif keyword in FORMS and found.form is None:
-            found.form = keyword
+        elif keyword in FORMS and form is None:
+            form = keyword
         elif keyword in ("SERVICE", "LOAD", "FROM"):
-            _target(keyword, following, resolver, found)
-    return found
+            kind, target = _target(keyword, following, resolver)
+            targets[kind].append(target)
+
+    def named(kind: str) -> tuple[str, ...]:
+        return tuple(iri for iri in targets[kind] if iri is not None)
+
+    return Outline(
+        form=form,
+        services=named("SERVICE"),
+        from_graphs=named("FROM"),
+        from_named_graphs=named("FROM NAMED"),
+        loads=named("LOAD"),
+        unnamed_services=targets["SERVICE"].count(None),
+    )
 
 
 _remembered_scan = lru_cache(maxsize=1024)(_scan)
+_TARGET_KINDS = ("SERVICE", "LOAD", "FROM", "FROM NAMED")
 
 
-def _target(keyword: str, following: list[Token], resolver: _Resolver, found: Outline) -> None:
-    """Record the IRI after SERVICE [SILENT], LOAD [SILENT] or FROM [NAMED]."""
+def _target(keyword: str, following: list[Token], resolver: _Resolver) -> tuple[str, str | None]:
+    """The kind (``FROM NAMED`` apart from ``FROM``) and the IRI after SERVICE [SILENT],
+    LOAD [SILENT] or FROM [NAMED]; None when no IRI can be read there."""
     optional = "NAMED" if keyword == "FROM" else "SILENT"
     flagged = bool(following) and following[0].kind == "word"
     flagged = flagged and following[0].text.upper() == optional
     if flagged:
         following = following[1:]
+    kind = "FROM NAMED" if keyword == "FROM" and flagged else keyword
     target = resolver.iri(following[0]) if following else None
-    if target is None:
-        # A variable, an undeclared prefix or anything else: nothing we could allow-list.
-        if keyword == "SERVICE":
-            found.unnamed_services += 1
-        return
-    if keyword == "FROM":
-        (found.from_named_graphs if flagged else found.from_graphs).append(target)
-    else:
-        (found.services if keyword == "SERVICE" else found.loads).append(target)
+    # None: a variable, an undeclared prefix or anything else, nothing one could allow-list.
+    # An unnamed SERVICE is counted; an unnamed FROM or LOAD is Oxigraph's parser's to refuse.
+    return kind, target
