@@ -111,6 +111,31 @@ def test_ratios_and_verdicts() -> None:
     assert report.ahead(sample_result("HTTP 400: bad"), 20.0) is None
 
 
+def with_phase(measurement: object, replaced: object) -> object:
+    """``measurement`` with its phase at ``replaced``'s concurrency swapped for ``replaced``."""
+    kept = tuple(p for p in measurement.phases if p.concurrency != replaced.concurrency)
+    return outcome.Measurement(measurement.server, measurement.answer, phases=(*kept, replaced))
+
+
+def test_a_number_libassoc_lacks_makes_the_verdict_no() -> None:
+    result = sample_result()
+    failing = with_phase(result.candidate, phase(8, 2, errors=1, elapsed=0.004))
+    mixed = outcome.QueryResult(result.name, "select", "competency", failing, result.baseline)
+    assert report.ahead(mixed, 20.0) is False
+    lines = report.summary_lines(outcome.DatasetRun("d", "", 1, 1, 1, results=(mixed,)), INFO)
+    assert any("libassoc at concurrency 8: 1 error(s)" in line for line in lines)
+
+
+def test_a_baseline_too_slow_to_measure_counts_against_the_cap() -> None:
+    result = sample_result()
+    skipped = with_phase(result.baseline, phase(8, skipped="skipped: 8 x 9.0 s median > 20 s"))
+    slow = outcome.QueryResult(result.name, "select", "competency", result.candidate, skipped)
+    throughput = report.METRICS[3][2]
+    value, bound = report.metric_ratio(slow, 8, throughput, True, 20.0)
+    assert bound and value == pytest.approx(20.0 * 250.0)
+    assert report.ahead(slow, 20.0) is True
+
+
 def test_render_is_complete_markdown() -> None:
     runs = [
         outcome.DatasetRun(
@@ -147,17 +172,25 @@ def test_every_bench_query_parses_and_declares_its_kind() -> None:
     heavy = [q for group, q in found if group == "heavy"]
     assert len(heavy) >= 3
     store = ox.Store()
+    answer_types = {
+        "select": ox.QuerySolutions,
+        "ask": ox.QueryBoolean,
+        "construct": ox.QueryTriples,
+        "describe": ox.QueryTriples,
+    }
     for query in heavy:
-        assert query.kind in {"select", "ask", "construct", "describe"}
-        store.query(query.text)  # raises SyntaxError on a malformed query
+        assert "kind" in query.headers, f"{query.name} has no # kind: header"
+        # Parsing raises SyntaxError on a malformed query; the answer's type checks the kind.
+        assert isinstance(store.query(query.text), answer_types[query.kind]), query.name
 
 
 def test_rounds_merge_into_one_phase() -> None:
-    merged = stats.merge([phase(1, 10, 30, elapsed=0.5), phase(1, 20, elapsed=0.25, timeouts=1)])
+    merged = stats.merge([phase(1, 10, 30, elapsed=0.5), phase(1, 20, elapsed=0.1, timeouts=1)])
     assert merged.durations == pytest.approx((0.010, 0.030, 0.020))
-    assert merged.elapsed == pytest.approx(0.75)
+    assert merged.elapsed == pytest.approx(0.6)
     assert merged.timeouts == 1
-    assert merged.throughput == pytest.approx(4.0)  # two rounds: all requests over all time
+    # Two rounds (4 and 10 q/s): all requests over all time, not the median round's 7.
+    assert merged.throughput == pytest.approx(5.0)
 
 
 def test_throughput_of_many_rounds_is_the_median_rounds() -> None:

@@ -58,7 +58,7 @@ def generated(workdir: Path, sizes: synthetic.Sizes) -> Dataset:
     return prepare(
         "synthetic",
         "the shipped data plus generated organizations, people, events and essays "
-        "(bench/synthetic.py)",
+        "(bench/benchkit/synthetic.py)",
         (*Paths().sources(), folder / "data"),
         folder,
     )

@@ -181,6 +181,7 @@ def settings(plan: Plan, args: argparse.Namespace) -> dict[str, str]:
 
     return {
         "mode": "quick" if args.quick else "full",
+        "synthetic scale": "none" if plan.synthetic is None else f"{args.scale:g}",
         "concurrency 1": budget(plan.c1),
         "concurrency 8": budget(plan.c8),
         "client timeout per request": f"{args.timeout:g} s",

@@ -19,7 +19,6 @@ class RunInfo:
     machine: Mapping[str, str]
     settings: Mapping[str, str]
     timeout: float
-    levels: tuple[int, ...] = (1, 8)
     candidate: str = CANDIDATE
     baseline: str = BASELINE
 
@@ -49,12 +48,26 @@ def fmt_ratio(value: float | None, lower_bound: bool = False) -> str:
 
 
 Metric = Callable[[Phase], float | None]
+
+
+def _median(phase: Phase) -> float | None:
+    return phase.median
+
+
+def _p99(phase: Phase) -> float | None:
+    return phase.p99
+
+
+def _throughput(phase: Phase) -> float | None:
+    return phase.throughput
+
+
 # name, concurrency, value, and whether more is better
 METRICS: tuple[tuple[str, int, Metric, bool], ...] = (
-    ("p50 latency", 1, lambda p: p.median, False),
-    ("p99 latency", 1, lambda p: p.p99, False),
-    ("q/s at 1", 1, lambda p: p.throughput, True),
-    ("q/s at 8", 8, lambda p: p.throughput, True),
+    ("p50 latency", 1, _median, False),
+    ("p99 latency", 1, _p99, False),
+    ("q/s at 1", 1, _throughput, True),
+    ("q/s at 8", 8, _throughput, True),
 )
 VERDICT_METRICS = frozenset({"p50 latency", "q/s at 1", "q/s at 8"})
 
@@ -64,40 +77,52 @@ def _value(measurement: Measurement, concurrency: int, metric: Metric) -> float 
     return metric(phase) if phase is not None and phase.ok else None
 
 
+def _too_slow(measurement: Measurement, concurrency: int) -> bool:
+    """Whether the server has no number here because it reached the client's time cap."""
+    if measurement.failure.startswith("timeout"):
+        return True
+    phase = measurement.at(concurrency)
+    return phase is not None and bool(phase.timeouts or phase.skipped)
+
+
 def metric_ratio(
     result: QueryResult, concurrency: int, metric: Metric, higher_is_better: bool, timeout: float
 ) -> tuple[float | None, bool]:
     """libassoc's advantage (> 1: ahead) and whether it is only a lower bound.
 
-    When the baseline timed out and libassoc did not, the baseline took at least the cap:
-    the ratio is computed against the cap and marked as a lower bound.
+    When the baseline reached the time cap (a timeout, or a phase skipped because it would only
+    end in timeouts) and libassoc did not, the baseline took at least the cap: the ratio is
+    computed against the cap and marked as a lower bound.
     """
     ours = _value(result.candidate, concurrency, metric)
     theirs = _value(result.baseline, concurrency, metric)
-    if theirs is None and ours is not None and result.baseline.failure.startswith("timeout"):
+    bound = theirs is None and ours is not None and _too_slow(result.baseline, concurrency)
+    if bound:
         theirs = 1.0 / timeout if higher_is_better else timeout
-        bound = True
-    else:
-        bound = False
     value = ratio(ours, theirs) if higher_is_better else ratio(theirs, ours)
     return value, bound
+
+
+def _failed(measurement: Measurement) -> bool:
+    return bool(measurement.failure) or any(p.timeouts or p.errors for p in measurement.phases)
 
 
 def ahead(result: QueryResult, timeout: float) -> bool | None:
     """Whether libassoc is ahead on the median latency and both throughputs (None: no numbers).
 
-    p99 is reported but left out: with at most 300 requests it is the slowest three, which on
-    a shared 2-core machine says more about what else ran at that moment than about the server.
+    Every one of the three must be a ratio above 1: a number libassoc lacks (a timeout, an
+    error, a skipped phase) makes the verdict no. p99 is reported but left out: with at most 300
+    requests it is the fourth slowest, which on a shared 2-core machine says more about what
+    else ran at that moment than about the server.
     """
     ratios = [
         metric_ratio(result, c, m, up, timeout)[0]
         for name, c, m, up in METRICS
         if name in VERDICT_METRICS
     ]
-    known = [r for r in ratios if r is not None]
-    if not known:
+    if all(r is None for r in ratios) and not _failed(result.candidate):
         return None
-    return all(r > 1.0 for r in known)
+    return all(r is not None and r > 1.0 for r in ratios)
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -137,6 +162,8 @@ def _absolute(measurement: Measurement) -> list[str]:
     if measurement.failure:
         return [measurement.failure, "", "", "", ""]
     c1, c8 = measurement.at(1), measurement.at(8)
+    if _phase_note(c1):
+        return [_phase_note(c1), "", "", "", str(sum(p.completed for p in measurement.phases))]
     return [
         fmt_ms(c1.median if c1 else None),
         fmt_ms(c1.p99 if c1 else None),
@@ -174,8 +201,8 @@ def summary_lines(run: DatasetRun, info: RunInfo) -> list[str]:
         return [f"- **{run.name}**: not measured: {run.failure.splitlines()[0]}"]
     verdicts = [ahead(r, info.timeout) for r in run.results]
     compared = [v for v in verdicts if v is not None]
-    latency = [metric_ratio(r, 1, METRICS[0][2], False, info.timeout)[0] for r in run.results]
-    c8 = [metric_ratio(r, 8, METRICS[3][2], True, info.timeout)[0] for r in run.results]
+    latency = [metric_ratio(r, 1, _median, False, info.timeout)[0] for r in run.results]
+    c8 = [metric_ratio(r, 8, _throughput, True, info.timeout)[0] for r in run.results]
     lat_known = [v for v in latency if v is not None]
     worst = min(
         ((v, r.name) for v, r in zip(latency, run.results, strict=True) if v is not None),
@@ -187,6 +214,13 @@ def summary_lines(run: DatasetRun, info: RunInfo) -> list[str]:
         for r in run.results
         for m in (r.candidate, r.baseline)
         if m.failure
+    ]
+    interrupted = [
+        f"{r.name} ({m.server} at concurrency {p.concurrency}: {_phase_note(p)})"
+        for r in run.results
+        for m in (r.candidate, r.baseline)
+        for p in m.phases
+        if p.timeouts or p.errors
     ]
     lines = [
         f"- **{run.name}** ({run.triples:,} triples): libassoc ahead (median latency and both "
@@ -208,6 +242,8 @@ def summary_lines(run: DatasetRun, info: RunInfo) -> list[str]:
         )
     if failed:
         lines.append(f"  - without timings: {'; '.join(failed)}")
+    if interrupted:
+        lines.append(f"  - timeouts or errors while timed: {'; '.join(interrupted)}")
     return lines
 
 
