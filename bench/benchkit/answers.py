@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from libassoc.web.formats import RDF_FORMATS, RESULT_FORMATS, OutputFormat
+
 RESULT_ACCEPT = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 
-_RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    # rdflib-endpoint labels DESCRIBE results (RDF/XML) as SPARQL XML results.
-    "application/sparql-results+xml": ox.RdfFormat.RDF_XML,
-    "application/xml": ox.RdfFormat.RDF_XML,
-}
 
-_RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+def _by_media_type(formats: tuple[OutputFormat, ...]) -> dict[str, OutputFormat]:
+    """Each format under its media type and the others it is also known by."""
+    return {media: f for f in formats for media in (f.media_type, *f.also_accepted)}
+
+
+# The syntaxes libassoc writes; application/json, which JSON-LD also answers to, means results.
+_RDF_FORMATS = {
+    media: f.rdf_format
+    for media, f in _by_media_type(RDF_FORMATS).items()
+    if f.rdf_format is not None and media != "application/json"
+}
+# rdflib-endpoint labels DESCRIBE results (RDF/XML) as SPARQL XML results.
+_RDF_FORMATS["application/sparql-results+xml"] = ox.RdfFormat.RDF_XML
+_RESULT_FORMATS = {
+    media: f.results_format
+    for media, f in _by_media_type(RESULT_FORMATS).items()
+    if f.results_format is not None
 }
 
 

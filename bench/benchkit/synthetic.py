@@ -204,9 +204,9 @@ def _work(k: int, sizes: Sizes, rng: random.Random) -> Iterator[Stated]:
         yield k % GRAPHS, ox.Triple(work, predicate, value)
 
 
-def statements(sizes: Sizes, seed: int = SEED) -> Iterator[Stated]:
-    """Every (graph, triple) of the dataset, the same for the same sizes and seed."""
-    rng = random.Random(seed)  # noqa: S311 (reproducible data, not secrets)
+def statements(sizes: Sizes) -> Iterator[Stated]:
+    """Every (graph, triple) of the dataset, the same for the same sizes."""
+    rng = random.Random(SEED)  # noqa: S311 (reproducible data, not secrets)
     yield from _places(sizes)
     yield from _focus_areas(sizes)
     for i in range(sizes.organizations):
@@ -219,15 +219,12 @@ def statements(sizes: Sizes, seed: int = SEED) -> Iterator[Stated]:
         yield from _work(k, sizes, rng)
 
 
-def write(folder: Path, sizes: Sizes | None = None) -> list[Path]:
-    """Write one N-Triples file per graph into ``folder``; return the files."""
+def write(folder: Path, sizes: Sizes) -> None:
+    """Write one N-Triples file per graph into ``folder``."""
     by_graph: list[list[ox.Triple]] = [[] for _ in range(GRAPHS)]
-    for graph, triple in statements(sizes or Sizes()):
+    for graph, triple in statements(sizes):
         by_graph[graph].append(triple)
     folder.mkdir(parents=True, exist_ok=True)
-    files = []
     for graph, triples in enumerate(by_graph):
         path = folder / f"synthetic-{graph:02d}.nt"
         path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
-        files.append(path)
-    return files
