@@ -28,8 +28,14 @@ system-deps: ## install the Debian packages the tests use (needs root)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-assets: ## install the query UI from npm (served by the app, never fetched at run time)
-	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+ASSETS_STAMP := node_modules/.installed
+
+# npm ci only when the lock file changed since the last install: `make serve` starts at once.
+$(ASSETS_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: $(ASSETS_STAMP) ## install the query UI from npm (served by the app, never fetched at run time)
 
 serve: setup ## set up, validate and serve the graph on http://127.0.0.1:8000/
 	$(BIN)/libassoc serve

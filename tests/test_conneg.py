@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from libassoc.web.conneg import negotiate
-from libassoc.web.formats import Family, choose
-from libassoc.web.problem import HttpProblem
+from libassoc.engine.conneg import negotiate
+from libassoc.engine.formats import Family, choose
+from libassoc.engine.problem import HttpProblem
 
 OFFERED = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv"]
 

@@ -1,7 +1,8 @@
 """Where jobs run: real worker processes first, the event loop once a job has proven cheap.
 
-The thresholds are the dispatcher's parameters: most tests set them so that whether a job is
-cheap does not depend on how fast this machine is; one keeps the real ones.
+Both read checkpoints of a real on-disk store. The thresholds are the dispatcher's parameters:
+most tests set them so that whether a job is cheap does not depend on how fast this machine is;
+one keeps the real ones.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pyoxigraph as ox
 
+from libassoc.engine.checkpoint import Checkpoint, Checkpoints
+from libassoc.engine.dispatch import Dispatcher
+from libassoc.engine.evaluation import Answer, Outcome, QueryJob
+from libassoc.engine.pool import QueryPool
 from libassoc.store import replace_contents
-from libassoc.web.dispatch import Dispatcher
-from libassoc.web.evaluation import Answer, Outcome, QueryJob
-from libassoc.web.pool import QueryPool
-from libassoc.web.snapshot import Snapshot, take
 
 EX = "http://example.org/"
 JSON = ("json",)
@@ -27,9 +29,9 @@ PAIRS = QueryJob("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }", format
 ALWAYS = math.inf  # as cheap_seconds: every answer counts as cheap
 
 
-def snapshot(triples: int, generation: int = 0) -> Snapshot:
-    """``triples`` triples in one named graph, their merge, and an empty named graph."""
-    store = ox.Store()
+def snapshot(checkpoints: Checkpoints, triples: int, generation: int = 0) -> Checkpoint:
+    """A checkpoint of ``triples`` triples in one named graph, their merge, an empty graph."""
+    store = ox.Store(str(checkpoints.root.parent / f"store-{generation}"))
     graph = ox.NamedNode(EX + "graph")
     replace_contents(
         store,
@@ -39,7 +41,7 @@ def snapshot(triples: int, generation: int = 0) -> Snapshot:
         ),
     )
     store.add_graph(ox.NamedNode(EX + "empty"))
-    return take(store, generation)
+    return checkpoints.take(store, generation)
 
 
 def count(outcome: Outcome) -> int:
@@ -52,11 +54,17 @@ def count(outcome: Outcome) -> int:
 
 
 def with_dispatcher(
-    triples: int, body: Callable[[Dispatcher], Awaitable[None]], **thresholds: float
+    folder: Path,
+    triples: int,
+    body: Callable[[Dispatcher], Awaitable[None]],
+    **thresholds: float,
 ) -> None:
     async def run() -> None:
-        dispatcher = Dispatcher(QueryPool(size=1, limit=30.0), **thresholds)
-        await dispatcher.start(snapshot(triples))
+        checkpoints = Checkpoints(folder / "checkpoints")
+        dispatcher = Dispatcher(
+            QueryPool(size=1, limit=30.0, checkpoints=checkpoints), **thresholds
+        )
+        await dispatcher.start(snapshot(checkpoints, triples))
         try:
             await body(dispatcher)
         finally:
@@ -65,81 +73,81 @@ def with_dispatcher(
     asyncio.run(run())
 
 
-def test_a_cheap_job_is_proven_and_then_answered_without_any_worker() -> None:
+def test_a_cheap_job_is_proven_and_then_answered_without_any_worker(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         from_worker = {job: await dispatcher.submit(job) for job in (COUNT, GRAPHS)}
         assert all(dispatcher.is_proven(job) for job in from_worker)
         dispatcher.pool.close()  # no worker left: only the event loop can answer now
         for job, first in from_worker.items():
             inline = await dispatcher.submit(job)
-            # The replica holds what the workers hold: the merge, the graphs, the empty one.
+            # Inline reads the checkpoint the workers read: the merge, the graphs, the empty one.
             assert isinstance(inline, Answer) and isinstance(first, Answer)
             assert inline.body == first.body
         assert count(await dispatcher.submit(COUNT)) == 10
 
-    with_dispatcher(10, body, cheap_seconds=ALWAYS)
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
 
 
-def test_every_answer_is_timed_where_it_ran() -> None:
+def test_every_answer_is_timed_where_it_ran(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         for _ in range(2):  # in a worker, then inline
             outcome = await dispatcher.submit(COUNT)
             assert isinstance(outcome, Answer) and 0 < outcome.seconds < 30
 
-    with_dispatcher(10, body, cheap_seconds=ALWAYS)
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
 
 
-def test_an_expensive_job_stays_with_the_workers() -> None:
+def test_an_expensive_job_stays_with_the_workers(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         for _ in range(2):
             assert count(await dispatcher.submit(PAIRS)) == 2000 * 2000
         assert not dispatcher.is_proven(PAIRS)
 
-    with_dispatcher(2000, body)  # the real thresholds
+    with_dispatcher(tmp_path, 2000, body)  # the real thresholds
 
 
-def test_a_job_too_long_on_the_event_loop_goes_back_to_the_workers() -> None:
+def test_a_job_too_long_on_the_event_loop_goes_back_to_the_workers(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         await dispatcher.submit(COUNT)
         assert dispatcher.is_proven(COUNT)
         assert count(await dispatcher.submit(COUNT)) == 10  # inline, and over the limit
         assert not dispatcher.is_proven(COUNT)
 
-    with_dispatcher(10, body, cheap_seconds=ALWAYS, too_long_seconds=0.0)
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS, too_long_seconds=0.0)
 
 
-def test_a_job_that_may_wait_on_the_network_never_runs_inline() -> None:
+def test_a_job_that_may_wait_on_the_network_never_runs_inline(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         for _ in range(3):
             await dispatcher.submit(COUNT, may_run_inline=False)
         assert not dispatcher.is_proven(COUNT)
 
-    with_dispatcher(10, body, cheap_seconds=ALWAYS)
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
 
 
-def test_new_data_forgets_what_was_proven_and_answers_from_the_new_data() -> None:
+def test_new_data_forgets_what_was_proven_and_answers_from_the_new_data(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         await dispatcher.submit(COUNT)
-        await dispatcher.publish(snapshot(25, generation=1))
+        await dispatcher.publish(snapshot(dispatcher.pool.checkpoints, 25, generation=1))
         assert not dispatcher.is_proven(COUNT)
         assert count(await dispatcher.submit(COUNT)) == 25  # in a worker
-        assert count(await dispatcher.submit(COUNT)) == 25  # inline, on the new replica
+        assert count(await dispatcher.submit(COUNT)) == 25  # inline, on the new checkpoint
 
-    with_dispatcher(10, body, cheap_seconds=ALWAYS)
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
 
 
-def test_a_job_measured_on_data_replaced_meanwhile_is_not_remembered() -> None:
+def test_a_job_measured_on_data_replaced_meanwhile_is_not_remembered(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         running = asyncio.ensure_future(dispatcher.submit(PAIRS))
         await asyncio.sleep(0.01)  # the worker is counting pairs of the old data
-        await dispatcher.publish(snapshot(10, generation=1))
+        await dispatcher.publish(snapshot(dispatcher.pool.checkpoints, 10, generation=1))
         assert count(await running) == 2000 * 2000
         assert not dispatcher.is_proven(PAIRS)
 
-    with_dispatcher(2000, body, cheap_seconds=ALWAYS)
+    with_dispatcher(tmp_path, 2000, body, cheap_seconds=ALWAYS)
 
 
-def test_a_job_proven_for_one_output_is_not_proven_for_another() -> None:
+def test_a_job_proven_for_one_output_is_not_proven_for_another(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         await dispatcher.submit(COUNT)
         as_xml = QueryJob(COUNT.text, format_params=("xml",))
@@ -148,4 +156,35 @@ def test_a_job_proven_for_one_output_is_not_proven_for_another() -> None:
         assert isinstance(outcome, Answer)
         assert outcome.content_type.startswith("application/sparql-results+xml")
 
-    with_dispatcher(10, body, cheap_seconds=ALWAYS)
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
+
+
+def test_a_generation_nobody_reads_any_more_is_removed(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        checkpoints = dispatcher.pool.checkpoints
+        first = dispatcher.checkpoint
+        running = asyncio.ensure_future(dispatcher.submit(PAIRS))
+        await asyncio.sleep(0.01)
+        await dispatcher.publish(snapshot(checkpoints, 10, generation=1))
+        # The worker still counts pairs in generation 0: its folder stays while it does.
+        assert first.path.exists() and checkpoints.generations() == [0, 1]
+        assert count(await running) == 2000 * 2000
+        assert count(await dispatcher.submit(COUNT)) == 10  # the worker moves to generation 1
+        assert not first.path.exists() and checkpoints.generations() == [1]
+
+    with_dispatcher(tmp_path, 2000, body)
+
+
+def test_a_reader_keeps_its_generation_until_it_is_done(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        checkpoints = dispatcher.pool.checkpoints
+        with dispatcher.reading() as old:
+            await dispatcher.publish(snapshot(checkpoints, 25, generation=1))
+            await dispatcher.submit(COUNT)  # the worker moves on; this reader has not
+            assert checkpoints.generations() == [0, 1]
+            assert len(list(old.quads_for_pattern(None, None, None, None))) == 20
+        assert checkpoints.generations() == [1]
+        with dispatcher.reading() as new:
+            assert len(list(new.quads_for_pattern(None, None, None, None))) == 50
+
+    with_dispatcher(tmp_path, 10, body)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -280,17 +281,30 @@ def test_bad_payloads(writer: httpx.Client) -> None:
     assert unknown.status_code == 415
 
 
+def dump_once(writer: httpx.Client, wanted: Callable[[bytes], bool]) -> httpx.Response:
+    """The N-Quads dump once ``wanted`` holds of it: dumps follow writes in the background.
+
+    Until then each answer is a whole earlier generation, its ETag the digest of its bytes.
+    """
+    deadline = time.monotonic() + 60
+    while True:
+        response = writer.get(NQUADS_DUMP)
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == f'"{hashlib.sha256(response.content).hexdigest()}"'
+        if wanted(response.content):
+            return response
+        assert time.monotonic() < deadline, "the dumps did not follow the writes within 60 s"
+        time.sleep(0.1)
+
+
 def test_the_dumps_follow_each_write(writer: httpx.Client) -> None:
-    before = writer.get(NQUADS_DUMP)
-    assert before.status_code == 200, before.text
-    assert f"<{TEST_ORG}>".encode() not in before.content
+    before = dump_once(writer, lambda dump: f"<{TEST_ORG}>".encode() not in dump)
     put = writer.put(
         "/store", params={"graph": TEST_GRAPH}, content=org_turtle("Dumped"), headers=TURTLE | AUTH
     )
     assert put.status_code == 201, put.text
-    after = writer.get(NQUADS_DUMP)
-    stated = f'<{TEST_ORG}> <{SCHEMA}name> "Dumped"@en <{TEST_GRAPH}> .\n'
-    assert stated.encode() in after.content
+    stated = f'<{TEST_ORG}> <{SCHEMA}name> "Dumped"@en <{TEST_GRAPH}> .\n'.encode()
+    after = dump_once(writer, lambda dump: stated in dump)
     assert after.headers["etag"] != before.headers["etag"]
     digest = hashlib.sha256(after.content).hexdigest()
     assert digest in writer.get(f"/dumps/{dumps.CHECKSUMS}").text

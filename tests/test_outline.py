@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from libassoc.web.outline import CACHED_TEXT_CHARS, outline
-from libassoc.web.problem import HttpProblem
-from libassoc.web.safety import check_dataset, check_loads, check_services
+from libassoc.engine.outline import CACHED_TEXT_CHARS, outline
+from libassoc.engine.problem import HttpProblem
+from libassoc.engine.safety import check_dataset, check_loads, check_services
 
 REMOTE = "http://example.org/sparql"
 

@@ -12,6 +12,10 @@ Fixtures live in ``tests/shapes_fixtures/<shape-file-stem>/``:
 Every fixture is validated together with ``ontology/libassoc.ttl``, with ``inference="none"`` and
 warnings counted as failures, as the data itself is. A fixture that states anything about
 ``<https://w3id.org/libassoc/ontology>`` replaces the ontology's header with its own.
+
+Each fixture goes through both SHACL engines: pyshacl-turbo, which the project validates with,
+on the very path the project uses (``libassoc.validation.Shapes``), and pySHACL, the reference.
+Both must give the expected results, so a bug in either shows.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from pyshacl import validate
 from pyshacl.entrypoints import meta_validate
@@ -27,6 +32,8 @@ from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
+
+from libassoc.validation import Shapes, format_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES_DIR = ROOT / "shapes"
@@ -68,8 +75,13 @@ def shapes_by_file() -> dict[str, set[URIRef]]:
     return found
 
 
-def validate_fixture(path: Path) -> tuple[bool, Graph, str]:
-    """Validate one fixture together with the ontology, the way the data is validated.
+@cache
+def project_shapes() -> Shapes:
+    return Shapes([SHAPES_DIR])
+
+
+def fixture_data(path: Path) -> Graph:
+    """One fixture together with the ontology, the way the data is validated.
 
     A fixture that states anything about the ontology IRI itself brings its own ontology header:
     the header of ontology/libassoc.ttl is left out (its terms stay), so that header rules can be
@@ -80,6 +92,10 @@ def validate_fixture(path: Path) -> tuple[bool, Graph, str]:
     if (ONTOLOGY, None, None) in fixture:
         data.remove((ONTOLOGY, None, None))
     data += fixture
+    return data
+
+
+def by_pyshacl(data: Graph) -> tuple[bool, Graph, str]:
     conforms, report, text = validate(
         data,
         shacl_graph=shapes_graph(),
@@ -88,6 +104,19 @@ def validate_fixture(path: Path) -> tuple[bool, Graph, str]:
         advanced=True,
     )
     return bool(conforms), report, text
+
+
+def by_turbo(data: Graph) -> tuple[bool, Graph, str]:
+    triples = ox.parse(data.serialize(format="nt").encode(), format=ox.RdfFormat.N_TRIPLES)
+    outcome = project_shapes().validate(triples)
+    return outcome.conforms, outcome.report, format_report(outcome)
+
+
+ENGINES = {"pyshacl-turbo": by_turbo, "pyshacl": by_pyshacl}
+
+
+def validate_fixture(path: Path, engine: str) -> tuple[bool, Graph, str]:
+    return ENGINES[engine](fixture_data(path))
 
 
 def path_key(graph: Graph, path: Node | None) -> object:
@@ -157,14 +186,16 @@ def expected_reports() -> list[Graph]:
 # ---------------------------------------------------------------- fixtures
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", list(fixtures("valid")))
-def test_valid_fixture_conforms(path: Path) -> None:
-    conforms, _report, text = validate_fixture(path)
+def test_valid_fixture_conforms(path: Path, engine: str) -> None:
+    conforms, _report, text = validate_fixture(path, engine)
     assert conforms, text
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", list(fixtures("invalid")))
-def test_invalid_fixture_gives_exactly_the_expected_results(path: Path) -> None:
+def test_invalid_fixture_gives_exactly_the_expected_results(path: Path, engine: str) -> None:
     expected_file = sidecar(path)
     assert expected_file.exists(), f"missing sidecar {expected_file.name}"
     expected_graph = Graph().parse(expected_file, format="turtle")
@@ -179,7 +210,7 @@ def test_invalid_fixture_gives_exactly_the_expected_results(path: Path) -> None:
         f"{shape} is not defined in shapes/{path.parent.name}.ttl"
     )
 
-    conforms, report, text = validate_fixture(path)
+    conforms, report, text = validate_fixture(path, engine)
     assert not conforms, f"{path.name} conforms but should not"
     actual = result_keys(report)
     assert actual == expected, (
@@ -272,11 +303,9 @@ def test_superterm_shapes_reach_every_la_sub_term() -> None:
     )
 
 
-def test_ontology_conforms_on_its_own() -> None:
-    data = Graph().parse(ONTOLOGY_FILE, format="turtle")
-    conforms, _report, text = validate(
-        data, shacl_graph=shapes_graph(), inference="none", allow_warnings=False, advanced=True
-    )
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ontology_conforms_on_its_own(engine: str) -> None:
+    conforms, _report, text = ENGINES[engine](Graph().parse(ONTOLOGY_FILE, format="turtle"))
     assert conforms, text
 
 

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from libassoc.conformance import NonConformingError
 from libassoc.settings import Paths
-from libassoc.web.app import InvalidDataError, open_checked_store
+from libassoc.validation import format_report
+from libassoc.web.app import open_checked_store
 from libassoc.web.config import ServerConfig
 
 SHAPE = """@prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -57,5 +59,15 @@ def test_a_store_that_breaks_new_shapes_is_refused(tmp_path: Path) -> None:
     config = home(tmp_path)
     start(config)
     (tmp_path / "shapes" / "shapes.ttl").write_text(SHAPE.replace("schema:name", "schema:url"))
-    with pytest.raises(InvalidDataError, match="needs a name"):
+    with pytest.raises(NonConformingError) as refused:
         start(config)
+    assert "needs a name" in format_report(refused.value.outcome)
+
+
+def test_a_rebuilt_store_is_validated_again(tmp_path: Path) -> None:
+    config = home(tmp_path)
+    start(config)
+    (tmp_path / "data" / "one.ttl").write_text(DATA.replace("'A'", "'B'"))
+    said = start(config)
+    assert any("Loading the data into the store" in line for line in said)
+    assert validated(said)

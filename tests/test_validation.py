@@ -6,9 +6,17 @@ import pyoxigraph as ox
 import pytest
 
 from libassoc.catalog import QueryCatalog
+from libassoc.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_IRI
+from libassoc.neighbourhood import Neighbourhood
 from libassoc.settings import Paths
-from libassoc.store import open_loaded_store, refresh_default_graph
-from libassoc.validation import check_violations, format_report, validate_store
+from libassoc.store import Change, named_quads, open_loaded_store, refresh_default_graph
+from libassoc.validation import (
+    Shapes,
+    check_violations,
+    format_report,
+    validate_around,
+    validate_store,
+)
 
 PATHS = Paths()
 CATALOG = QueryCatalog.from_dir(PATHS.queries)
@@ -60,30 +68,55 @@ def test_the_report_groups_by_shape_then_focus(tmp_path: Path) -> None:
 
 ALA = "https://w3id.org/libassoc/org/ala"
 ALCTS = "https://w3id.org/libassoc/org/alcts"
+ONTOLOGY_GRAPH = ox.NamedNode(str(ONTOLOGY_IRI))
 
 
-def test_a_focused_validation_finds_what_breaks_its_nodes_and_nothing_else() -> None:
-    # Two breaks in the real data; the focus takes in only ALA's. Its foundingDate is checked by
-    # a nested shape (sh:or of datatypes), which pyshacl's own focus_nodes option would skip.
+def _change_of(store: ox.Store, update: str) -> Change:
+    """What ``update`` does to the named graphs of ``store``, which it leaves as it is."""
+    after = ox.Store()
+    after.extend(named_quads(store))
+    after.update(update)
+    old, new = set(named_quads(store)), set(named_quads(after))
+    return Change(added=frozenset(new - old), removed=frozenset(old - new))
+
+
+def test_a_validation_around_a_change_finds_what_it_breaks_and_nothing_else() -> None:
+    # Two breaks; each change validated alone finds its own. ALA's foundingDate is checked by a
+    # nested shape (sh:or of datatypes), which pySHACL's own focus_nodes option would skip.
     store = open_loaded_store(PATHS.sources())
-    store.update(
+    shapes = Shapes([PATHS.shapes])
+    bad_date = _change_of(
+        store,
         f"""
         PREFIX schema: <https://schema.org/>
         DELETE WHERE {{ GRAPH ?g {{ <{ALA}> schema:foundingDate ?date }} }} ;
-        DELETE WHERE {{ GRAPH ?g {{ <{ALCTS}> schema:name ?name }} }} ;
         INSERT DATA {{
             GRAPH <https://w3id.org/libassoc/graph/test> {{
                 <{ALA}> schema:foundingDate "not a date" }} }}
-        """
+        """,
     )
-    refresh_default_graph(store)
-    outcome = validate_store(store, [PATHS.shapes], focus={ox.NamedNode(ALA)})
-    assert not outcome.conforms
+    outcome = validate_around(Neighbourhood(store, bad_date, ONTOLOGY_GRAPH), shapes)
     assert [(v.focus, v.path, v.value) for v in outcome.violations] == [
         (f"<{ALA}>", "schema:foundingDate", "not a date")
     ], format_report(outcome)
-    other = validate_store(store, [PATHS.shapes], focus={ox.NamedNode(ALCTS)})
+    no_name = _change_of(
+        store,
+        f"PREFIX schema: <https://schema.org/> "
+        f"DELETE WHERE {{ GRAPH ?g {{ <{ALCTS}> schema:name ?name }} }}",
+    )
+    other = validate_around(Neighbourhood(store, no_name, ONTOLOGY_GRAPH), shapes)
     assert [(v.focus, v.path) for v in other.violations] == [(f"<{ALCTS}>", "schema:name")]
+
+
+def test_a_misspelt_term_in_a_change_is_caught_by_the_ontology_shapes() -> None:
+    store = open_loaded_store(PATHS.sources())
+    change = _change_of(
+        store,
+        f"INSERT DATA {{ GRAPH <https://w3id.org/libassoc/graph/test> {{ "
+        f"<{ALA}> <https://w3id.org/libassoc/ontology#membrCount> <{ALCTS}> }} }}",
+    )
+    outcome = validate_around(Neighbourhood(store, change, ONTOLOGY_GRAPH), Shapes([PATHS.shapes]))
+    assert "shapes:DeclaredTermsShape" in {v.shape for v in outcome.violations}
 
 
 def test_the_conformance_key_follows_data_shapes_and_checks(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from libassoc.web.formats import RDF_FORMATS, RESULT_FORMATS, OutputFormat
+from libassoc.engine.formats import RDF_FORMATS, RESULT_FORMATS, OutputFormat
 
 RESULT_ACCEPT = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"

@@ -13,12 +13,12 @@ import pyoxigraph as ox
 
 from libassoc import dumps
 from libassoc.catalog import QueryCatalog, run
+from libassoc.conformance import NonConformingError, open_conforming
 from libassoc.loader import DataFileError
 from libassoc.push import TOKEN_VARIABLE, PushError, push
 from libassoc.results import RESULT_FORMATS, serialize_result
 from libassoc.settings import Paths
-from libassoc.store import open_loaded_store
-from libassoc.validation import ShapesError, conformance_key, format_report, validate_store
+from libassoc.validation import ShapesError, format_report
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_REFUSED = 0, 1, 2, 3
 
@@ -30,26 +30,26 @@ def _sources(args: argparse.Namespace) -> list[Path]:
 def _checked_store(args: argparse.Namespace, trust_stamp: bool = True) -> ox.Store:
     """Load and validate; print why and exit when the data is unreadable or invalid.
 
-    Validation takes seconds, so files already found to conform (same data, shapes, checks
-    and validator) leave a stamp, and a later ``query`` or ``export`` trusts it.
+    Files already found to conform (same data, shapes, checks and validator) leave a stamp,
+    and a later ``query`` or ``export`` trusts it.
     """
     paths = Paths()
     try:
-        sources = _sources(args)
-        store = open_loaded_store(sources)
         checks = QueryCatalog.from_dir(paths.queries).checks()
-        stamp = paths.conformance_stamps / conformance_key(sources, [paths.shapes], checks)
-        if trust_stamp and stamp.exists():
-            return store
-        outcome = validate_store(store, [paths.shapes], checks)
+        store, _ = open_conforming(
+            _sources(args),
+            [paths.shapes],
+            checks,
+            None,
+            paths.conformance_stamps,
+            trust_stamp=trust_stamp,
+        )
     except (DataFileError, ShapesError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(EXIT_UNREADABLE) from error
-    if not outcome.conforms:
-        print(format_report(outcome), file=sys.stderr)
-        raise SystemExit(EXIT_INVALID)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.touch()
+    except NonConformingError as error:
+        print(format_report(error.outcome), file=sys.stderr)
+        raise SystemExit(EXIT_INVALID) from error
     return store
 
 
@@ -116,7 +116,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The web layer loads only here, so the other commands start without it.
     import uvicorn
 
-    from libassoc.web.app import InvalidDataError, create_app, open_checked_store
+    from libassoc.web.app import create_app, open_checked_store
     from libassoc.web.config import ServerConfig
 
     token = _write_token(args)
@@ -137,18 +137,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_request_bytes,
     )
     try:
-        store = open_checked_store(config, _progress)
-    except DataFileError as error:
+        opened = open_checked_store(config, _progress)
+    except (DataFileError, ShapesError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    except InvalidDataError as error:
-        print(str(error), file=sys.stderr)
+    except NonConformingError as error:
+        print(format_report(error.outcome), file=sys.stderr)
         return EXIT_INVALID
     host = f"[{args.host}]" if ":" in args.host else args.host
     _progress(
         f"Starting the server: SPARQL endpoint and query UI at http://{host}:{args.port}/sparql"
     )
-    uvicorn.run(create_app(config, store), host=args.host, port=args.port)
+    uvicorn.run(create_app(config, opened), host=args.host, port=args.port)
     return EXIT_OK
 
 

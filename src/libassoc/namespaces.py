@@ -105,6 +105,10 @@ def graph_iri(stem: str) -> URIRef:
     return GRAPH[stem]
 
 
+# The graph of ontology/libassoc.ttl: the file stem names it, like every other graph's.
+ONTOLOGY_GRAPH = graph_iri("libassoc")
+
+
 def bind_prefixes(graph: Graph) -> Graph:
     """Bind the vocabulary prefixes (and only those) on ``graph``."""
     for prefix, namespace in VOCABULARY_PREFIXES.items():

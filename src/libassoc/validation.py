@@ -1,26 +1,33 @@
-"""SHACL validation of the merged graph, with a report a person can act on."""
+"""SHACL validation of the merged graph, whole or around a change, with a report to act on.
+
+The engine is pyshacl-turbo (Rust, pySHACL's API): the shapes are compiled once and reused. The
+whole store is validated at start; a write is validated on its neighbourhood only (``around``),
+which costs what the write touches, not what the store holds. pySHACL stays in the test suite as
+the reference that every shape fixture is also run through.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import groupby
 from pathlib import Path
 
 import pyoxigraph as ox
-from pyshacl import ShapesGraph
-from pyshacl import __version__ as pyshacl_version
-from pyshacl import validate as pyshacl_validate
-from pyshacl.errors import ReportableRuntimeError
+import pyshacl_turbo
+from pyshacl_turbo import __version__ as engine_version
+from pyshacl_turbo.rdf import Input
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from libassoc.catalog import NamedQuery, run
 from libassoc.loader import DataFileError, discover, fingerprint
-from libassoc.namespaces import bind_prefixes
-from libassoc.store import merged_triples
+from libassoc.namespaces import ONTOLOGY_IRI, bind_prefixes
+from libassoc.neighbourhood import Neighbourhood
+from libassoc.store import DEFAULT_GRAPH
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ class ValidationOutcome:
     report: Graph
 
 
+class ShapesError(Exception):
+    """The shapes themselves cannot be used: the engine could not load or apply them."""
+
+
 def load_shapes(shapes: Sequence[Path]) -> Graph:
     """Every shapes file under ``shapes`` merged into one graph."""
     graph = bind_prefixes(Graph())
@@ -56,70 +67,57 @@ def load_shapes(shapes: Sequence[Path]) -> Graph:
     return graph
 
 
-def to_rdflib(triples: Iterable[ox.Triple]) -> Graph:
-    """An rdflib graph with the same triples, for pyshacl."""
-    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-    return bind_prefixes(Graph()).parse(data=data, format="nt")
+def _ntriples(triples: Iterable[ox.Triple]) -> Input:
+    """Triples as the engine's own N-Triples input, parsed in Rust.
 
-
-class ShapesError(Exception):
-    """The shapes themselves cannot be used: pyshacl could not load or apply them."""
-
-
-# Targets that pick nodes by what the data says of them; sh:targetNode names its nodes outright.
-_DATA_TARGETS = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf)
-
-
-def focused_shapes(shapes: Graph, data: Graph, focus: Collection[URIRef]) -> Graph:
-    """A copy of ``shapes`` whose targets in ``data`` are cut down to the nodes in ``focus``.
-
-    Each shape's class and property targets become sh:targetNode for those of its targets in
-    ``focus``, so pyshacl checks exactly them, with its full semantics. pyshacl's own options do
-    not do this (0.40): ``focus_nodes`` filters every shape evaluation, nested ones too, so the
-    value nodes that sh:or, sh:node and sh:qualifiedValueShape check are skipped unless they are
-    focus nodes themselves (a foundingDate "not a date" passes); ``use_shapes`` applies each
-    listed shape to every focus node whatever its targets, and drops named property shapes.
-
-    sh:targetNode targets stay: DeclaredTermsShape hangs a check of the whole graph on the
-    ontology's IRI, and a change anywhere can break it. A shape targeted otherwise (an implicit
-    class target, a SHACL-AF sh:target) keeps that target, so it is checked in full.
+    Not a pyoxigraph Store, which pyshacl-turbo 0.6 reads through its own N-Quads path: there a
+    plain literal fails ``sh:hasValue "la"``. The shape-fixture tests run through this path too.
     """
-    narrowed = Graph()
-    for prefix, namespace in shapes.namespaces():
-        narrowed.bind(prefix, namespace, replace=True)
-    narrowed += shapes
-    # Found before the rewrite below, which changes what the shapes target.
-    targets = {s.node: s.focus_nodes(data) for s in ShapesGraph(narrowed).shapes}
-    for shape, found in targets.items():
-        for predicate in _DATA_TARGETS:
-            narrowed.remove((shape, predicate, None))
-        for node in found.intersection(focus):
-            narrowed.add((shape, SH.targetNode, node))
-    return narrowed
+    text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+    return Input(text, "nt", None, {})
 
 
-def validate_graph(
-    data: Graph, shapes: Graph, focus: Collection[URIRef] | None = None
-) -> ValidationOutcome:
-    """Validate ``data`` (the merge of all graphs, ontology included) against ``shapes``.
+class Shapes:
+    """The shapes, compiled once; ``validate`` runs them over a graph given as triples."""
 
-    With ``focus``, only the shapes' targets among those nodes are checked (``focused_shapes``);
-    the constraints still read all of ``data``.
-    """
-    try:
-        conforms, report, _text = pyshacl_validate(
-            data,
-            shacl_graph=shapes if focus is None else focused_shapes(shapes, data, focus),
-            inference="none",
-            allow_warnings=False,
-            advanced=True,
-        )
-    except ReportableRuntimeError as error:
-        raise ShapesError(f"the shapes cannot be used: {error.message}") from error
-    if not isinstance(report, Graph):  # pyshacl returns a ValidationFailure instead of a report
-        raise ShapesError(f"validation failed to run: {getattr(report, 'message', report)}")
-    violations = tuple(sorted(_violations(report), key=lambda v: (v.shape, v.focus, v.path)))
-    return ValidationOutcome(bool(conforms), violations, bind_prefixes(report))
+    def __init__(self, folders: Sequence[Path]) -> None:
+        self.graph = load_shapes(folders)
+        try:
+            self._compiled = pyshacl_turbo.compile_shapes(self.graph, advanced=True)
+        except (pyshacl_turbo.ValidationFailure, pyshacl_turbo.ReportableRuntimeError) as error:
+            raise ShapesError(f"the shapes cannot be used: {error}") from error
+        except ValueError as error:  # the native compiler's own refusals
+            raise ShapesError(f"the shapes cannot be used: {error}") from error
+
+    @cached_property
+    def literal_target_shapes(self) -> tuple[URIRef, ...]:
+        """Shapes that may target literals: the objects of a property (sh:targetObjectsOf)."""
+        found = {s for s in self.graph.subjects(SH.targetObjectsOf, None) if isinstance(s, URIRef)}
+        return tuple(sorted(found))
+
+    def validate(
+        self,
+        triples: Iterable[ox.Triple],
+        focus: Collection[ox.NamedNode] | None = None,
+        only: Collection[URIRef] | None = None,
+    ) -> ValidationOutcome:
+        """Validate ``triples``: every target, or only those in ``focus``, of ``only`` the shapes
+        named there (all by default)."""
+        options: dict[str, object] = {}
+        if focus is not None:
+            options["focus_nodes"] = sorted(node.value for node in focus)
+        if only is not None:
+            options["use_shapes"] = sorted(str(shape) for shape in only)
+        try:
+            conforms, report, _text = self._compiled.validate(
+                _ntriples(triples), allow_warnings=False, **options
+            )
+        except (pyshacl_turbo.ValidationFailure, pyshacl_turbo.ReportableRuntimeError) as error:
+            raise ShapesError(f"validation failed to run: {error}") from error
+        if not isinstance(report, Graph):
+            raise ShapesError(f"validation failed to run: {report!r}")
+        violations = tuple(sorted(_violations(report), key=lambda v: (v.shape, v.focus, v.path)))
+        return ValidationOutcome(bool(conforms), violations, bind_prefixes(report))
 
 
 def _text(graph: Graph, node: Node | None) -> str:
@@ -187,23 +185,47 @@ def _term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None
     return term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
 
 
-def validate_store(
-    store: ox.Store,
-    shapes: Sequence[Path],
-    checks: Iterable[NamedQuery] = (),
-    focus: Collection[ox.NamedNode] | None = None,
-) -> ValidationOutcome:
-    """Validate the store's merged graph against the shapes under ``shapes`` and the checks.
-
-    With ``focus``, the shapes check only those nodes, a fraction of the time the whole data
-    takes; the checks always run in full, being fast on Oxigraph.
-    """
-    nodes = None if focus is None else {URIRef(node.value) for node in focus}
-    outcome = validate_graph(to_rdflib(merged_triples(store)), load_shapes(shapes), nodes)
-    failed = tuple(check_violations(store, checks))
+def _with_checks(outcome: ValidationOutcome, failed: tuple[Violation, ...]) -> ValidationOutcome:
     if not failed:
         return outcome
     return ValidationOutcome(False, outcome.violations + failed, outcome.report)
+
+
+def validate_store(
+    store: ox.Store, shapes: Shapes | Sequence[Path], checks: Iterable[NamedQuery] = ()
+) -> ValidationOutcome:
+    """Validate the store's merged graph against the shapes, and run the checks over it."""
+    compiled = shapes if isinstance(shapes, Shapes) else Shapes(shapes)
+    merged = (q.triple for q in store.quads_for_pattern(None, None, None, DEFAULT_GRAPH))
+    outcome = compiled.validate(merged)
+    return _with_checks(outcome, tuple(check_violations(store, checks)))
+
+
+ONTOLOGY = ox.NamedNode(ONTOLOGY_IRI)
+
+
+def validate_around(
+    neighbourhood: Neighbourhood, shapes: Shapes, checks: Iterable[NamedQuery] = ()
+) -> ValidationOutcome:
+    """Validate what a change can have broken, reading only around it.
+
+    The store conformed before the change, so only the change's focus nodes are checked, on
+    the neighbourhood that their shapes read (see ``neighbourhood.py``). The ontology's own node
+    is always among them: the shapes that target it check the la: terms that the neighbourhood
+    uses. Literals that a shape targets as objects of a property are checked apart, each alone,
+    since the engine takes only IRIs as focus nodes.
+    """
+    data = neighbourhood.store()
+    merged = [q.triple for q in data.quads_for_pattern(None, None, None, DEFAULT_GRAPH)]
+    outcome = shapes.validate(merged, focus={*neighbourhood.focus, ONTOLOGY})
+    literals = neighbourhood.added_literal_triples()
+    if literals and shapes.literal_target_shapes:
+        found = shapes.validate(literals, only=shapes.literal_target_shapes)
+        if not found.conforms:
+            outcome = ValidationOutcome(
+                False, outcome.violations + found.violations, outcome.report + found.report
+            )
+    return _with_checks(outcome, tuple(check_violations(data, checks)))
 
 
 def conformance_key(
@@ -211,7 +233,7 @@ def conformance_key(
 ) -> str:
     """A digest of everything a validation result depends on: same key, same result."""
     digest = hashlib.sha256()
-    parts = (fingerprint(sources), fingerprint(shapes), *(c.text for c in checks), pyshacl_version)
+    parts = (fingerprint(sources), fingerprint(shapes), *(c.text for c in checks), engine_version)
     for part in parts:
         digest.update(part.encode())
         digest.update(b"\0")

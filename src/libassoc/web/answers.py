@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
+from libassoc.engine.evaluation import Answer, Outcome
+from libassoc.engine.problem import HttpProblem
 from libassoc.web.errors import problem_response
-from libassoc.web.evaluation import Answer, Outcome
-from libassoc.web.problem import HttpProblem
 
 VARY = {"Vary": "Accept"}
 

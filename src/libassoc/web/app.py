@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
-import time
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,76 +14,69 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from libassoc.catalog import QueryCatalog
-from libassoc.store import is_current, open_loaded_store
-from libassoc.validation import conformance_key, format_report, validate_store
+from libassoc.conformance import open_conforming
+from libassoc.engine.checkpoint import Checkpoints
+from libassoc.engine.dispatch import Dispatcher
+from libassoc.engine.pool import QueryPool
+from libassoc.validation import Shapes
 from libassoc.web import graph_store, pages, sparql, ui, update
 from libassoc.web.config import ServerConfig
-from libassoc.web.dispatch import Dispatcher
 from libassoc.web.errors import install_error_handlers
-from libassoc.web.pool import QueryPool
 from libassoc.web.state import Service
 
 
-class InvalidDataError(RuntimeError):
-    """The data does not conform to the shapes; the server refuses to start."""
+@dataclass(frozen=True)
+class OpenedStore:
+    """The validated store, where it lies, and the shapes its writes are checked against."""
+
+    store: ox.Store
+    location: Path
+    shapes: Shapes
 
 
 def _quiet(_: str) -> None:
     pass
 
 
-def _conformance_stamp(where: Path) -> Path:
-    return where.with_name(where.name + ".conforms")
+def open_checked_store(config: ServerConfig, say: Callable[[str], None] = _quiet) -> OpenedStore:
+    """The loaded store; NonConformingError with the SHACL report when the data breaks a shape.
 
-
-def open_checked_store(config: ServerConfig, say: Callable[[str], None] = _quiet) -> ox.Store:
-    """The loaded store, or InvalidDataError with the SHACL report when the data breaks a shape.
-
-    ``say`` hears each step as it starts: validation takes seconds, and a user should know why
-    the server is not answering yet. An on-disk store that was validated in full against the
-    same data files, shapes and checks is not validated again: every write since was validated
-    before it was committed, so a restart is fast.
+    ``say`` hears each step as it starts: a large dataset takes a while to load and validate,
+    and a user should know why the server is not answering yet. The server needs a store on
+    disk (its readers open checkpoints of it): without ``config.store``, one in a temporary
+    folder.
     """
-    where = config.store
-    reused = where is not None and is_current(config.sources, where)
-    if where is None:
-        say("Loading the data into memory.")
-    elif reused:
-        say(f"Opening the store at {where}, built from the same data files.")
-    else:
-        say(f"Loading the data into the store at {where}.")
-    store = open_loaded_store(config.sources, where)
+    location = config.store or Path(tempfile.mkdtemp(prefix="libassoc-store-")) / "store"
     checks = QueryCatalog.from_dir(config.paths.queries).checks()
-    key = conformance_key(config.sources, [config.paths.shapes], checks)
-    stamp = _conformance_stamp(where) if where is not None else None
-    if reused and stamp is not None and stamp.exists() and stamp.read_text() == key:
-        say("The store was validated against these shapes and checks, and so was every write.")
-        return store
-    say("Validating the whole store against the shapes and checks; this takes a while.")
-    started = time.monotonic()
-    outcome = validate_store(store, [config.paths.shapes], checks)
-    if not outcome.conforms:
-        raise InvalidDataError(format_report(outcome))
-    say(f"The data conforms (validated in {time.monotonic() - started:.1f} s).")
-    if stamp is not None:
-        stamp.write_text(key)
-    return store
+    store, shapes = open_conforming(
+        config.sources,
+        [config.paths.shapes],
+        checks,
+        location,
+        config.paths.conformance_stamps,
+        say,
+    )
+    return OpenedStore(store, location, shapes)
 
 
-def create_app(config: ServerConfig, store: ox.Store | None = None) -> FastAPI:
-    """Serve ``store`` (already validated), or load and validate the data at start-up."""
+def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastAPI:
+    """Serve ``opened`` (already validated), or load and validate the data at start-up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ready = opened if opened is not None else open_checked_store(config)
+        checkpoints = Checkpoints(ready.location.with_name(ready.location.name + ".checkpoints"))
         service = Service(
             config=config,
-            store=store if store is not None else open_checked_store(config),
-            queries=Dispatcher(QueryPool(config.query_workers, config.query_timeout)),
+            store=ready.store,
+            location=ready.location,
+            shapes=ready.shapes,
+            queries=Dispatcher(QueryPool(config.query_workers, config.query_timeout, checkpoints)),
+            checkpoints=checkpoints,
             catalog=QueryCatalog.from_dir(config.paths.queries),
         )
         await service.start()
         app.state.config = config
-        app.state.store = service.store
         app.state.catalog = service.catalog
         app.state.service = service
         # What is alive now (modules, start-up leftovers) lives as long as the server. Frozen, it
@@ -94,6 +88,7 @@ def create_app(config: ServerConfig, store: ox.Store | None = None) -> FastAPI:
             yield
         finally:
             service.queries.close()
+            checkpoints.close()
 
     app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
     # Any site may query; no credentials, so a page elsewhere cannot act as a logged-in user.

@@ -6,8 +6,8 @@ import hmac
 
 from fastapi import Request
 
+from libassoc.engine.problem import HttpProblem
 from libassoc.web.config import ServerConfig
-from libassoc.web.problem import HttpProblem
 
 
 def authorize_write(request: Request, config: ServerConfig) -> None:

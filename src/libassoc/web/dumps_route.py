@@ -1,11 +1,18 @@
-"""The dumps under ``/dumps/``: written at start-up and after each write, served with validators
-and ranges."""
+"""The dumps under ``/dumps/``: written in the background for each generation, served with
+validators and ranges.
+
+A generation's dumps are written by a process of their own (``libassoc.publication``) from its
+checkpoint, so neither a write nor any request waits for them. Until the newest generation's
+are complete, the previous generation's are served, with that generation's ETags; only before
+the first are complete does a request wait for them (then 503 with Retry-After).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,57 +20,132 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
-import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from libassoc import dumps
+from libassoc.engine.checkpoint import Checkpoint, Checkpoints
+from libassoc.engine.problem import HttpProblem
+from libassoc.publication import VOID_FILE
 from libassoc.void import read_checksums
-from libassoc.web.problem import HttpProblem
 from libassoc.web.representation import READ
 from libassoc.web.state import Service
 from libassoc.web.templating import render
 
 log = logging.getLogger(__name__)
 
+FIRST_DUMPS_WAIT_SECONDS = 30.0
 
-def _write(store: ox.Store, root: Path, generation: int) -> Path:
-    folder = root / f"generation-{generation}"
-    folder.mkdir()
-    dumps.write_all(store, folder)
-    return folder
+
+class Publications:
+    """The folders of dumps, one per generation, and the one being written."""
+
+    def __init__(self, root: Path, checkpoints: Checkpoints) -> None:
+        self.root = root
+        self.checkpoints = checkpoints
+        self.latest: Path | None = None
+        self._wanted: Checkpoint | None = None
+        self._writing: asyncio.Task[None] | None = None
+        self._first = asyncio.Event()
+
+    def follow(self, checkpoint: Checkpoint) -> None:
+        """Write ``checkpoint``'s dumps once those being written are done; returns at once."""
+        self._wanted = checkpoint
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_wanted())
+
+    async def _write_wanted(self) -> None:
+        # Writes that come faster than dumps are written skip the generations in between.
+        while self._wanted is not None:
+            checkpoint, self._wanted = self._wanted, None
+            folder = self.root / f"generation-{checkpoint.generation}"
+            self.checkpoints.acquire(checkpoint)
+            try:
+                written = await _write(checkpoint, folder)
+            finally:
+                self.checkpoints.release(checkpoint)
+            if not written:
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            previous, self.latest = self.latest, folder
+            self._first.set()
+            # The generation before the previous one goes: a download of the previous one may
+            # have just started.
+            for other in self.root.iterdir():
+                if other not in (previous, folder):
+                    shutil.rmtree(other, ignore_errors=True)
+
+    async def current(self) -> Path:
+        """The newest complete dumps; the first ones are waited for, for a while."""
+        if self.latest is None:
+            try:
+                await asyncio.wait_for(self._first.wait(), FIRST_DUMPS_WAIT_SECONDS)
+            except TimeoutError:
+                raise HttpProblem(
+                    503,
+                    "The dumps are still being written after the server started; try again "
+                    "in a minute.",
+                    {"Retry-After": "60"},
+                ) from None
+        assert self.latest is not None  # noqa: S101 (set with the event)
+        return self.latest
+
+    async def close(self) -> None:
+        if self._writing is not None:
+            self._writing.cancel()
+
+
+async def _write(checkpoint: Checkpoint, folder: Path) -> bool:
+    """Run the writer process; whether it wrote the whole generation."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "libassoc.publication",
+        str(checkpoint.path),
+        str(folder),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, errors = await process.communicate()
+    except asyncio.CancelledError:
+        process.kill()
+        await process.wait()
+        raise
+    if process.returncode != 0 or not (folder / VOID_FILE).exists():
+        # The write is committed whatever happens here: keep serving the last dumps.
+        log.error(
+            "could not write the dumps of generation %d; /dumps/ still serves the previous "
+            "ones: %s",
+            checkpoint.generation,
+            errors.decode(errors="replace")[-2000:],
+        )
+        return False
+    return True
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # The store has been loaded and validated by the app's own lifespan, which runs first.
+    # The service has been started by the app's own lifespan, which runs first.
     service: Service = app.state.service
     with tempfile.TemporaryDirectory(prefix="libassoc-dumps-") as root:
-        app.state.dumps = await asyncio.to_thread(
-            _write, service.store, Path(root), service.generation
-        )
-
-        async def follow_the_store() -> None:
-            previous = app.state.dumps
-            try:
-                app.state.dumps = await asyncio.to_thread(
-                    _write, service.store, Path(root), service.generation
-                )
-            except OSError:
-                # The write is committed whatever happens here: keep serving the last dumps.
-                log.exception("could not rewrite the dumps; /dumps/ still serves the previous ones")
-                return
-            # The generation before the previous one goes: a download of the previous one may
-            # have just started.
-            for folder in Path(root).iterdir():
-                if folder not in (previous, app.state.dumps):
-                    shutil.rmtree(folder, ignore_errors=True)
-
-        service.on_publish.append(follow_the_store)
-        yield
+        publications = Publications(Path(root), service.checkpoints)
+        app.state.publications = publications
+        publications.follow(service.queries.checkpoint)
+        service.on_publish.append(publications.follow)
+        try:
+            yield
+        finally:
+            await publications.close()
 
 
 router = APIRouter(lifespan=lifespan)
+
+
+async def current_dumps(request: Request) -> Path:
+    publications: Publications = request.app.state.publications
+    return await publications.current()
 
 
 @dataclass(frozen=True)
@@ -95,18 +177,18 @@ def dump_files(folder: Path) -> list[DumpFile]:
 
 
 @router.api_route("/dumps/", methods=READ, include_in_schema=False)
-def dumps_index(request: Request) -> Response:
-    files = [f for f in dump_files(request.app.state.dumps) if f.sha256]
+async def dumps_index(request: Request) -> Response:
+    files = [f for f in dump_files(await current_dumps(request)) if f.sha256]
     return render(request, "dumps.html", files=files, alternates=[])
 
 
 @router.api_route("/dumps/{name}", methods=READ, include_in_schema=False)
-def dump(request: Request, name: str) -> Response:
-    found = {f.name: f for f in dump_files(request.app.state.dumps)}.get(name)
+async def dump(request: Request, name: str) -> Response:
+    found = {f.name: f for f in dump_files(await current_dumps(request))}.get(name)
     if found is None:
         raise HttpProblem(404, f"No dump named {name!r}; the list is at /dumps/.")
     # A strong validator from the content, so that it survives a restart that rewrites the
-    # same bytes; Last-Modified comes from the file, which is rewritten at each start and write.
+    # same bytes; Last-Modified comes from the file, which is written for each generation.
     etag = f'"{found.sha256}"' if found.sha256 else None
     headers = {"etag": etag} if etag else {}
     stat = found.path.stat()

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from libassoc.web.problem import HttpProblem
+from libassoc.engine.problem import HttpProblem
 
 log = logging.getLogger(__name__)
 

@@ -11,15 +11,17 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from libassoc.engine.changes import add_to_graph, drop_graph, replace_graph
+from libassoc.engine.evaluation import GraphJob
+from libassoc.engine.formats import Family, choose
+from libassoc.engine.problem import HttpProblem
+from libassoc.store import Change
 from libassoc.web.answers import respond
 from libassoc.web.auth import authorize_write
-from libassoc.web.evaluation import GraphJob
-from libassoc.web.formats import Family, choose
-from libassoc.web.problem import HttpProblem
 from libassoc.web.protocol import media_type, parse_params, read_body, single
 from libassoc.web.shacl_report import report_response
 from libassoc.web.state import service_of
-from libassoc.web.transaction import Change, commit
+from libassoc.web.transaction import ChangeOf, commit
 
 router = APIRouter()
 
@@ -64,17 +66,13 @@ def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]
         ) from error
 
 
-def _change(method: str, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
-    def change(store: ox.Store) -> None:
+def _change(method: str, graph: ox.NamedNode, quads: list[ox.Quad]) -> ChangeOf:
+    def change(store: ox.Store) -> Change:
         if method == "DELETE":
-            if not store.contains_named_graph(graph):
-                raise HttpProblem(404, f"This dataset has no graph <{graph.value}>.")
-            store.remove_graph(graph)
-            return
+            return drop_graph(store, graph)
         if method == "PUT":
-            store.clear_graph(graph)
-        store.add_graph(graph)
-        store.extend(quads)
+            return replace_graph(store, graph, quads)
+        return add_to_graph(store, graph, quads)
 
     return change
 

@@ -19,14 +19,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from libassoc import dumps
+from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import BASE, SHAPES_IRI
+from libassoc.publication import read_void
 from libassoc.store import DEFAULT_GRAPH
-from libassoc.void import dataset_iri, describe_dataset
+from libassoc.void import dataset_iri
 from libassoc.web import dumps_route
 from libassoc.web.app_queries import select
 from libassoc.web.describe import Description, describe
+from libassoc.web.dumps_route import current_dumps
 from libassoc.web.jsonld import schema_org
-from libassoc.web.problem import HttpProblem
 from libassoc.web.representation import (
     HTML,
     READ,
@@ -38,6 +40,7 @@ from libassoc.web.representation import (
 )
 from libassoc.web.shapes_document import load_shapes_store, shapes_description
 from libassoc.web.sitemap import sitemap
+from libassoc.web.state import service_of
 from libassoc.web.templating import render
 from libassoc.web.view import Link, href, page
 
@@ -155,7 +158,8 @@ def _only_publisher(row: ox.QuerySolution) -> bool:
 @router.api_route("/", methods=READ, include_in_schema=False)
 def home(request: Request) -> Response:
     """The organizations the graph is about, then those it knows only as publishers of sources."""
-    rows = list(select(request.app.state.store, request.app.state.catalog, "organizations"))
+    with service_of(request).reading() as store:
+        rows = list(select(store, request.app.state.catalog, "organizations"))
     return render(
         request,
         "home.html",
@@ -172,7 +176,8 @@ def style() -> Response:
 
 @router.api_route("/sitemap.xml", methods=READ, include_in_schema=False)
 def sitemap_xml(request: Request) -> Response:
-    body = sitemap(request.app.state.store, str(request.base_url))
+    with service_of(request).reading() as store:
+        body = sitemap(store, str(request.base_url))
     return Response(body, media_type="application/xml")
 
 
@@ -218,13 +223,14 @@ def _respond(
 
 
 @router.api_route(VOID_PATH, methods=READ, include_in_schema=False)
-def void(request: Request) -> Response:
-    store = request.app.state.store
-    triples = describe_dataset(store, request.app.state.dumps)
+async def void(request: Request) -> Response:
+    """The VoID of the newest generation whose dumps are written: it describes them too."""
+    triples = read_void(await current_dumps(request))
     representation = _choose(request, None)
     links = alternates(VOID_PATH, by_format=True)
     if representation is HTML:
-        return _html_page(request, _void_description(store, triples), store, links)
+        with service_of(request).reading() as store:
+            return _html_page(request, _void_description(store, triples), store, links)
     return _rdf_response(triples, representation, _headers(links, None))
 
 
@@ -236,25 +242,25 @@ def _void_description(store: ox.Store, triples: list[ox.Triple]) -> Description:
     return Description(dataset, (dataset, *sorted(others, key=str)), quads)
 
 
-def _find(request: Request, rest: str) -> tuple[Description, ox.Store] | None:
+def _find(request: Request, store: ox.Store, rest: str) -> tuple[Description, ox.Store] | None:
     if rest == SHAPES_IRI[len(BASE) :]:
         shapes = request.app.state.shapes
         return shapes_description(shapes), shapes
-    store = request.app.state.store
     found = describe(store, request.app.state.catalog, ox.NamedNode(BASE + rest))
     return (found, store) if found else None
 
 
 @router.api_route("/{rest:path}", methods=READ, include_in_schema=False)
 def entity(request: Request, rest: str) -> Response:
-    found = _find(request, rest)
-    by_extension = None
-    if found is None:
-        stem, by_extension = split_extension(rest)
-        if by_extension:
-            rest = stem
-            found = _find(request, rest)
-    if found is None:
-        raise HttpProblem(404, f"Nothing is known about <{BASE}{rest}>.")
-    description, store = found
-    return _respond(request, description, store, "/" + rest, by_extension)
+    with service_of(request).reading() as data:
+        found = _find(request, data, rest)
+        by_extension = None
+        if found is None:
+            stem, by_extension = split_extension(rest)
+            if by_extension:
+                rest = stem
+                found = _find(request, data, rest)
+        if found is None:
+            raise HttpProblem(404, f"Nothing is known about <{BASE}{rest}>.")
+        description, store = found
+        return _respond(request, description, store, "/" + rest, by_extension)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Request
 
-from libassoc.web.problem import HttpProblem
+from libassoc.engine.problem import HttpProblem
 
 FORM = "application/x-www-form-urlencoded"
 

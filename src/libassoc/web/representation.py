@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from libassoc.dumps import DUMP_FORMATS, DumpFormat
-from libassoc.web.conneg import negotiate
-from libassoc.web.formats import RDF_FORMATS, OutputFormat
+from libassoc.engine.conneg import negotiate
+from libassoc.engine.formats import RDF_FORMATS, OutputFormat
 
 # The methods of a page, a dump or any resource that is only read: FastAPI's `get` routes do not
 # answer HEAD, which link checkers and harvesters send before they fetch.

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 from rdflib.namespace import RDF, VOID
 
+from libassoc.engine.evaluation import Answer, QueryJob
+from libassoc.engine.formats import RDF_FORMATS, RESULT_FORMATS
+from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import SD
-from libassoc.web.evaluation import Answer, QueryJob
-from libassoc.web.formats import RDF_FORMATS, RESULT_FORMATS
-from libassoc.web.problem import HttpProblem
 from libassoc.web.state import Service
 
 GRAPH_SIZES = "app/graph-sizes"

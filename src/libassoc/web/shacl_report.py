@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 from fastapi.responses import Response
 
+from libassoc.engine.conneg import negotiate
 from libassoc.validation import ValidationOutcome, format_report
-from libassoc.web.conneg import negotiate
 
 JSON = "application/json"
 TURTLE = "text/turtle"

@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from libassoc.engine.conneg import negotiate
+from libassoc.engine.evaluation import QueryJob, write_rdf
+from libassoc.engine.formats import FAMILIES, Family, choose, offered_media_types
+from libassoc.engine.outline import outline
+from libassoc.engine.problem import HttpProblem
+from libassoc.engine.safety import check_dataset, check_services
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
-from libassoc.web.conneg import negotiate
-from libassoc.web.evaluation import QueryJob, write_rdf
-from libassoc.web.formats import FAMILIES, Family, choose, offered_media_types
-from libassoc.web.outline import outline
-from libassoc.web.problem import HttpProblem
 from libassoc.web.protocol import QUERY, Params, read_params
-from libassoc.web.safety import check_dataset, check_services
 from libassoc.web.service_description import describe
 from libassoc.web.state import Service, service_of
 

@@ -1,50 +1,67 @@
-"""What every route shares: the store, where queries run, the catalog, and the write lock."""
+"""What every route shares: the store, the query engine, the catalog, the shapes, the write lock."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import Request
 
 from libassoc.catalog import QueryCatalog
+from libassoc.engine.checkpoint import Checkpoint, Checkpoints
+from libassoc.engine.dispatch import Dispatcher
+from libassoc.validation import Shapes
 from libassoc.web.config import ServerConfig
-from libassoc.web.dispatch import Dispatcher
-from libassoc.web.snapshot import take
 
 
 @dataclass
 class Service:
-    """The running service. SPARQL jobs never read ``store``; the workers and a replica copy it."""
+    """The running service.
+
+    Only writes touch ``store``, under ``write_lock``. Everything that reads, the query workers
+    and the pages alike, reads the checkpoint of the latest generation (``reading``).
+    """
 
     config: ServerConfig
     store: ox.Store
+    location: Path
+    shapes: Shapes
     queries: Dispatcher
+    checkpoints: Checkpoints
     catalog: QueryCatalog
     generation: int = 0
     graphs: frozenset[str] = frozenset()
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # What else follows the store after a write (the dumps), run in order, under the write lock.
-    on_publish: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # What else follows the store after a write (the dumps); each must return at once and do
+    # any long work in the background.
+    on_publish: list[Callable[[Checkpoint], None]] = field(default_factory=list)
 
     async def start(self) -> None:
-        snapshot = await asyncio.to_thread(take, self.store, self.generation)
-        self.graphs = frozenset(snapshot.graphs)
-        await self.queries.start(snapshot)
+        checkpoint = await asyncio.to_thread(self.checkpoints.take, self.store, self.generation)
+        self.graphs = frozenset(checkpoint.graphs)
+        await self.queries.start(checkpoint)
 
     async def publish(self) -> None:
-        """After a committed write: the query copies and the graph list follow the store.
+        """After a committed write: the readers and the graph list follow the store.
 
         The new graph list takes effect together with the new data (no wait in between), so a
         request is never checked against one generation and answered from another.
         """
-        snapshot = await asyncio.to_thread(take, self.store, self.generation + 1)
-        await self.queries.publish(snapshot)
-        self.generation, self.graphs = snapshot.generation, frozenset(snapshot.graphs)
+        checkpoint = await asyncio.to_thread(self.checkpoints.take, self.store, self.generation + 1)
+        await self.queries.publish(checkpoint)
+        self.generation, self.graphs = checkpoint.generation, frozenset(checkpoint.graphs)
         for follow in self.on_publish:
-            await follow()
+            follow(checkpoint)
+
+    @contextmanager
+    def reading(self) -> Iterator[ox.Store]:
+        """The latest checkpoint, read-only, for as long as the caller reads it."""
+        with self.queries.reading() as view:
+            yield view
 
 
 def service_of(request: Request) -> Service:

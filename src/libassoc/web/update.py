@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from libassoc.engine.changes import update_change
+from libassoc.engine.outline import outline
+from libassoc.engine.problem import HttpProblem
+from libassoc.engine.safety import check_loads, check_services
+from libassoc.store import Change
 from libassoc.web.auth import authorize_write
-from libassoc.web.evaluation import parser_message
-from libassoc.web.outline import outline
-from libassoc.web.problem import HttpProblem
 from libassoc.web.protocol import UPDATE, read_params
-from libassoc.web.safety import check_loads, check_services
 from libassoc.web.shacl_report import report_response
 from libassoc.web.state import service_of
-from libassoc.web.transaction import Change, commit
+from libassoc.web.transaction import ChangeOf, commit
 
 router = APIRouter()
 
 UNSUPPORTED = ("using-graph-uri", "using-named-graph-uri")
 
 
-def _change(text: str) -> Change:
-    def change(store: ox.Store) -> None:
-        try:
-            store.update(text)
-        except SyntaxError as error:
-            raise HttpProblem(
-                400, f"The update is not valid SPARQL: {parser_message(error)}"
-            ) from error
+def _change(text: str, scratch: Path) -> ChangeOf:
+    def change(store: ox.Store) -> Change:
+        return update_change(store, text, scratch)
 
     return change
 
@@ -55,7 +53,7 @@ async def update(request: Request) -> Response:
     found = outline(text)
     check_loads(found)
     check_services(found, service.config.allowed_service_endpoints)
-    refused = await commit(service, _change(text))
+    refused = await commit(service, _change(text, service.checkpoints.root.parent))
     if refused is not None:
         return report_response(refused, request.headers.get("accept"))
     return Response(status_code=204)

@@ -18,11 +18,11 @@ from itertools import islice
 import pyoxigraph as ox
 from rdflib.namespace import XSD
 
+from libassoc.engine.formats import BY_NAME, Family, OutputFormat, choose
+from libassoc.engine.outline import outline
+from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import VOCABULARY_PREFIXES
 from libassoc.store import DEFAULT_GRAPH
-from libassoc.web.formats import BY_NAME, Family, OutputFormat, choose
-from libassoc.web.outline import outline
-from libassoc.web.problem import HttpProblem
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from libassoc.web.outline import Outline
-from libassoc.web.problem import HttpProblem
+from libassoc.engine.outline import Outline
+from libassoc.engine.problem import HttpProblem
 
 
 def check_services(outline: Outline, allowed: Collection[str]) -> None:

@@ -14,9 +14,9 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
+from libassoc.engine.conneg import negotiate
+from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import FORMATS
-from libassoc.web.conneg import negotiate
-from libassoc.web.problem import HttpProblem
 
 
 class Family(Enum):

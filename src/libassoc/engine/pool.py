@@ -2,8 +2,8 @@
 
 Each job goes to an idle worker; the event loop waits for its answer without blocking.
 At the time limit the worker is killed, which really stops the work, and a fresh one is started
-in the background. After a write, ``publish`` hands out the new data: each worker loads it
-before its next job.
+in the background. After a write, ``publish`` hands out the new checkpoint: each worker opens it
+before its next job, and lets go of the one it read, which is removed once nobody reads it.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 
-from libassoc.web.evaluation import Answer, GraphJob, Outcome, QueryJob, Refusal
-from libassoc.web.snapshot import Ready, Snapshot
+from libassoc.engine.checkpoint import Checkpoint, Checkpoints, Opened
+from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, Refusal
 
 log = logging.getLogger(__name__)
 
-STARTUP_SECONDS = 120.0  # loading a large dataset into a fresh worker may take a while
+STARTUP_SECONDS = 60.0  # starting Python and opening a checkpoint; the data's size adds nothing
 
 
 class WorkerGone(Exception):
@@ -40,17 +40,21 @@ class Worker:
         self.outbox = Connection(os.dup(process.stdout.fileno()), writable=False)
         process.stdin.close()
         process.stdout.close()
-        self.generation = -1
+        self.checkpoint: Checkpoint | None = None
+
+    @property
+    def generation(self) -> int:
+        return -1 if self.checkpoint is None else self.checkpoint.generation
 
     @classmethod
-    def spawn(cls, snapshot: Snapshot) -> Worker:
+    def spawn(cls, checkpoint: Checkpoint) -> Worker:
         process = subprocess.Popen(
-            [sys.executable, "-m", "libassoc.web.worker"],
+            [sys.executable, "-m", "libassoc.engine.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
         worker = cls(process)
-        if not worker.load(snapshot, time.monotonic() + STARTUP_SECONDS):
+        if not worker.open(checkpoint, time.monotonic() + STARTUP_SECONDS):
             worker.kill()
             raise WorkerGone("a new query worker did not start in time")
         return worker
@@ -65,14 +69,15 @@ class Worker:
             raise WorkerGone(f"query worker {self.process.pid} ended") from error
         return message
 
-    def load(self, snapshot: Snapshot, deadline: float) -> bool:
+    def open(self, checkpoint: Checkpoint, deadline: float) -> bool:
+        """Have the worker read ``checkpoint`` from now on; False if it did not in time."""
         try:
-            self.inbox.send(snapshot)
+            self.inbox.send(checkpoint)
         except OSError as error:
             raise WorkerGone(f"query worker {self.process.pid} ended") from error
-        ready = self._receive(deadline)
-        if isinstance(ready, Ready):
-            self.generation = ready.generation
+        opened = self._receive(deadline)
+        if isinstance(opened, Opened) and opened.generation == checkpoint.generation:
+            self.checkpoint = checkpoint
             return True
         return False
 
@@ -122,34 +127,46 @@ class Worker:
 class QueryPool:
     """``size`` workers, each job limited to ``limit`` seconds."""
 
-    def __init__(self, size: int, limit: float) -> None:
+    def __init__(self, size: int, limit: float, checkpoints: Checkpoints) -> None:
         self.size = size
         self.limit = limit
+        self.checkpoints = checkpoints
         self._threads = ThreadPoolExecutor(max_workers=2 * size, thread_name_prefix="query")
         # Last in, first out: the worker that just answered is the one whose caches are still
         # warm, and on a virtual machine a worker woken after a pause starts markedly slower.
         self._idle: asyncio.LifoQueue[Worker] = asyncio.LifoQueue()
         self._workers: set[Worker] = set()
-        self._snapshot = Snapshot(-1, b"", ())
+        self._checkpoint: Checkpoint | None = None
         self._closing = False
 
     @property
     def generation(self) -> int:
-        return self._snapshot.generation
+        return -1 if self._checkpoint is None else self._checkpoint.generation
 
-    async def start(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
+    async def start(self, checkpoint: Checkpoint) -> None:
+        self._checkpoint = checkpoint
         loop = asyncio.get_running_loop()
-        spawned = await asyncio.gather(
-            *(loop.run_in_executor(self._threads, Worker.spawn, snapshot) for _ in range(self.size))
-        )
+        spawned = await asyncio.gather(*(self._spawn(loop, checkpoint) for _ in range(self.size)))
         for worker in spawned:
             self._workers.add(worker)
             self._idle.put_nowait(worker)
 
-    def publish(self, snapshot: Snapshot) -> None:
+    def _spawn(
+        self, loop: asyncio.AbstractEventLoop, checkpoint: Checkpoint
+    ) -> asyncio.Future[Worker]:
+        self.checkpoints.acquire(checkpoint)
+        spawning = loop.run_in_executor(self._threads, Worker.spawn, checkpoint)
+
+        def failed(done: asyncio.Future[Worker]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                self.checkpoints.release(checkpoint)
+
+        spawning.add_done_callback(failed)
+        return spawning
+
+    def publish(self, checkpoint: Checkpoint) -> None:
         """New data: every job from now on sees it."""
-        self._snapshot = snapshot
+        self._checkpoint = checkpoint
 
     async def submit(self, job: QueryJob | GraphJob) -> Outcome:
         try:
@@ -166,12 +183,12 @@ class QueryPool:
         return await asyncio.shield(self._run(worker, job))
 
     async def _run(self, worker: Worker, job: QueryJob | GraphJob) -> Outcome:
-        snapshot = self._snapshot
+        checkpoint = self._checkpoint
+        assert checkpoint is not None  # noqa: S101 (start comes first)
         deadline = time.monotonic() + self.limit
         try:
-            if worker.generation != snapshot.generation:
-                loop = asyncio.get_running_loop()
-                loaded = await loop.run_in_executor(self._threads, worker.load, snapshot, deadline)
+            if worker.generation != checkpoint.generation:
+                loaded = await self._switch(worker, checkpoint, deadline)
                 outcome = await worker.ask(job, deadline - time.monotonic()) if loaded else None
             else:
                 outcome = await worker.ask(job, self.limit)
@@ -189,14 +206,37 @@ class QueryPool:
         self._idle.put_nowait(worker)
         return outcome
 
-    def _replace(self, worker: Worker) -> None:
-        """Kill ``worker`` now; a fresh one joins the pool once it has loaded the data."""
+    async def _switch(self, worker: Worker, checkpoint: Checkpoint, deadline: float) -> bool:
+        """Move ``worker`` to ``checkpoint``, letting go of the one it read."""
+        previous = worker.checkpoint
+        self.checkpoints.acquire(checkpoint)
+        loop = asyncio.get_running_loop()
+        try:
+            opened = await loop.run_in_executor(self._threads, worker.open, checkpoint, deadline)
+        except BaseException:
+            self.checkpoints.release(checkpoint)
+            raise
+        if not opened:
+            self.checkpoints.release(checkpoint)
+            return False
+        if previous is not None:
+            self.checkpoints.release(previous)
+        return True
+
+    def _kill(self, worker: Worker) -> None:
         worker.kill()
         self._workers.discard(worker)
-        if self._closing:
+        if worker.checkpoint is not None:
+            self.checkpoints.release(worker.checkpoint)
+            worker.checkpoint = None
+
+    def _replace(self, worker: Worker) -> None:
+        """Kill ``worker`` now; a fresh one joins the pool once it has opened the checkpoint."""
+        self._kill(worker)
+        if self._closing or self._checkpoint is None:
             return
         loop = asyncio.get_running_loop()
-        spawning = loop.run_in_executor(self._threads, Worker.spawn, self._snapshot)
+        spawning = self._spawn(loop, self._checkpoint)
 
         def join(done: asyncio.Future[Worker]) -> None:
             if done.exception() is not None:
@@ -204,7 +244,7 @@ class QueryPool:
                 return
             fresh = done.result()
             if self._closing:
-                fresh.kill()
+                self._kill(fresh)
                 return
             self._workers.add(fresh)
             self._idle.put_nowait(fresh)
@@ -214,6 +254,5 @@ class QueryPool:
     def close(self) -> None:
         self._closing = True
         for worker in list(self._workers):
-            worker.kill()
-        self._workers.clear()
+            self._kill(worker)
         self._threads.shutdown(wait=False, cancel_futures=True)

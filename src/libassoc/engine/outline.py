@@ -51,6 +51,7 @@ FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 class Token:
     kind: str
     text: str
+    start: int = 0  # where the token begins in the text
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def tokens(text: str) -> list[Token]:
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
         if kind not in ("space", "comment"):
-            found.append(Token(kind, match.group()))
+            found.append(Token(kind, match.group(), match.start()))
     return found
 
 

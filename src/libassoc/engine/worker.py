@@ -1,12 +1,12 @@
-"""A query worker: a process holding an in-memory copy of the dataset, answering one job at a time.
+"""A query worker: a process reading one checkpoint of the store, answering one job at a time.
 
 pyoxigraph cannot interrupt a running query, so a query that overruns its time limit is stopped
-by killing the process that runs it (see ``pool.py``). Each worker keeps its own copy of the
-data, sent as N-Quads, because a read-only view of an on-disk store that the web process keeps
-writing to is undefined behaviour in RocksDB.
+by killing the process that runs it (see ``pool.py``). A worker holds no copy of the data: it
+opens the checkpoint it is sent read-only, in milliseconds whatever the store holds, so starting
+or replacing one costs the same at any size.
 
-Run as ``python -m libassoc.web.worker``: jobs arrive pickled on stdin, outcomes leave on stdout,
-both framed by ``multiprocessing.connection``; stderr is the log.
+Run as ``python -m libassoc.engine.worker``: jobs arrive pickled on stdin, outcomes leave on
+stdout, both framed by ``multiprocessing.connection``; stderr is the log.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-from libassoc.web.evaluation import answer
-from libassoc.web.snapshot import Ready, Snapshot, load
+from libassoc.engine.checkpoint import Checkpoint, Opened
+from libassoc.engine.evaluation import answer
 
 WORKER_NICENESS = 5
 
@@ -41,9 +41,9 @@ def main() -> None:
             message = inbox.recv()
         except EOFError:  # the web process has gone
             return
-        if isinstance(message, Snapshot):
-            store = load(message)
-            outbox.send(Ready(message.generation))
+        if isinstance(message, Checkpoint):
+            store = message.open()
+            outbox.send(Opened(message.generation))
         else:
             outbox.send(answer(store, message))
 

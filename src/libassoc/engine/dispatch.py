@@ -4,9 +4,13 @@ Handing a job to a worker and taking its answer back wakes two processes. On a v
 that costs about a millisecond, more than a small lookup takes to evaluate. So every answer
 carries the time its evaluation took, and a job (its query, dataset and output format) that took
 under ``CHEAP_SECONDS`` on the current data is from then on evaluated on the event loop, on an
-in-memory replica of the same data. A job is always tried in a worker first, under the time
-limit, and a write forgets everything learnt, since the same query can cost far more on other
-data. On the same data a query does the same work every time, so what proved cheap stays cheap.
+read-only view of the same checkpoint the workers read. A job is always tried in a worker
+first, under the time limit, and a write forgets everything learnt, since the same query can cost
+far more on other data. On the same data a query does the same work every time, so what proved
+cheap stays cheap.
+
+Whatever else the web process reads (pages, descriptions) reads that view too, through
+``reading``: nothing reads the live store but the writer.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyoxigraph as ox
 
-from libassoc.web.evaluation import Answer, GraphJob, Outcome, QueryJob, answer
-from libassoc.web.pool import QueryPool
-from libassoc.web.snapshot import Snapshot, load
+from libassoc.engine.checkpoint import Checkpoint
+from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, answer
+from libassoc.engine.pool import QueryPool
 
 # Below this a worker's round trip costs more than the evaluation it carries.
 CHEAP_SECONDS = 0.001
@@ -35,7 +41,7 @@ def _key(job: QueryJob | GraphJob) -> bytes:
 
 
 class Dispatcher:
-    """Runs jobs on ``pool``'s workers, or inline on a replica once they have proven cheap."""
+    """Runs jobs on ``pool``'s workers, or inline on a checkpoint once they have proven cheap."""
 
     def __init__(
         self,
@@ -46,26 +52,54 @@ class Dispatcher:
         self.pool = pool
         self.cheap_seconds = cheap_seconds
         self.too_long_seconds = too_long_seconds
-        self._replica = ox.Store()
-        self._generation = -1
+        # One attribute: a reader on another thread never pairs a checkpoint with another view.
+        self._current: tuple[Checkpoint, ox.Store] | None = None
         self._proven: OrderedDict[bytes, None] = OrderedDict()
 
-    async def start(self, snapshot: Snapshot) -> None:
-        self._replica = await asyncio.to_thread(load, snapshot)
-        self._generation = snapshot.generation
-        await self.pool.start(snapshot)
+    @property
+    def _generation(self) -> int:
+        return -1 if self._current is None else self._current[0].generation
 
-    async def publish(self, snapshot: Snapshot) -> None:
-        """New data: the replica, the workers and what was learnt all change together.
+    @property
+    def checkpoint(self) -> Checkpoint:
+        assert self._current is not None  # noqa: S101 (start comes first)
+        return self._current[0]
+
+    async def start(self, checkpoint: Checkpoint) -> None:
+        await self._open(checkpoint)
+        await self.pool.start(checkpoint)
+
+    async def _open(self, checkpoint: Checkpoint) -> None:
+        self.pool.checkpoints.acquire(checkpoint)
+        try:
+            view = await asyncio.to_thread(checkpoint.open)
+        except BaseException:
+            self.pool.checkpoints.release(checkpoint)
+            raise
+        previous, self._current = self._current, (checkpoint, view)
+        if previous is not None:
+            self.pool.checkpoints.release(previous[0])
+
+    async def publish(self, checkpoint: Checkpoint) -> None:
+        """New data: the view, the workers and what was learnt all change together.
 
         The switch happens after the last wait, when this returns: the caller can switch what
         goes with the data in the same step.
         """
-        replica = await asyncio.to_thread(load, snapshot)
-        self._replica = replica
-        self._generation = snapshot.generation
+        await self._open(checkpoint)
         self._proven.clear()
-        self.pool.publish(snapshot)
+        self.pool.publish(checkpoint)
+
+    @contextmanager
+    def reading(self) -> Iterator[ox.Store]:
+        """The current checkpoint, read-only, kept for as long as the caller reads it."""
+        assert self._current is not None  # noqa: S101 (start comes first)
+        checkpoint, view = self._current
+        self.pool.checkpoints.acquire(checkpoint)
+        try:
+            yield view
+        finally:
+            self.pool.checkpoints.release(checkpoint)
 
     def is_proven(self, job: QueryJob | GraphJob) -> bool:
         return _key(job) in self._proven
@@ -76,7 +110,8 @@ class Dispatcher:
             return await self.pool.submit(job)
         key = _key(job)
         if key in self._proven:
-            outcome = answer(self._replica, job)
+            assert self._current is not None  # noqa: S101 (proven jobs ran after start)
+            outcome = answer(self._current[1], job)
             if isinstance(outcome, Answer) and outcome.seconds <= self.too_long_seconds:
                 self._proven.move_to_end(key)
             else:

@@ -1,0 +1,97 @@
+"""The part of the dataset that a change can make invalid, read as it will be after the change.
+
+The shapes check a node by reading its own triples, the triples that point at it (inverse
+links), and the triples of the nodes it points at (their types for ``sh:class``, their own links
+for nested shapes and the two-way link rules). So a change's focus nodes are the nodes it
+describes, the IRIs it points at, and the nodes that point at what it describes; the
+neighbourhood holds, for each focus node, its triples, the triples pointing at it, and the
+triples of what it points at, plus the ontology (class and property hierarchies). Incoming
+``rdf:type`` links are left out: no shape reads a class's instances, and a class such as
+``schema:Organization`` is pointed at by half the store.
+
+Every quad read from the store is counted, so tests can prove that a write reads in proportion
+to what it touches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+
+import pyoxigraph as ox
+from rdflib.namespace import RDF
+
+from libassoc.store import DEFAULT_GRAPH, Change
+
+TYPE = ox.NamedNode(str(RDF.type))
+
+
+class Neighbourhood:
+    """The after-change view of ``store`` around ``change``; ``graph`` is the ontology's graph."""
+
+    def __init__(self, store: ox.Store, change: Change, ontology_graph: ox.NamedNode) -> None:
+        self._store = store
+        self.change = change
+        self._ontology_graph = ontology_graph
+        self.quads_read = 0
+        self._added_from: dict[object, list[ox.Quad]] = defaultdict(list)
+        self._added_to: dict[object, list[ox.Quad]] = defaultdict(list)
+        for quad in change.added:
+            self._added_from[quad.subject].append(quad)
+            self._added_to[quad.object].append(quad)
+
+    def _stored(
+        self,
+        subject: ox.NamedNode | None,
+        obj: ox.NamedNode | None,
+        graph: ox.NamedNode | None = None,
+    ) -> Iterator[ox.Quad]:
+        """Named-graph quads of the store that the change keeps."""
+        for quad in self._store.quads_for_pattern(subject, None, obj, graph):
+            self.quads_read += 1
+            if quad.graph_name != DEFAULT_GRAPH and quad not in self.change.removed:
+                yield quad
+
+    def outgoing(self, node: ox.NamedNode) -> list[ox.Quad]:
+        return [*self._stored(node, None), *self._added_from.get(node, ())]
+
+    def incoming(self, node: ox.NamedNode) -> list[ox.Quad]:
+        found = [*self._stored(None, node), *self._added_to.get(node, ())]
+        return [q for q in found if q.predicate != TYPE]
+
+    @cached_property
+    def focus(self) -> frozenset[ox.NamedNode]:
+        """The nodes whose shapes the change can have broken."""
+        changed = self.change.quads
+        described = _iris(q.subject for q in changed)
+        pointed_at = _iris(q.object for q in changed if q.predicate != TYPE)
+        referrers = _iris(q.subject for node in described for q in self.incoming(node))
+        return frozenset(described | pointed_at | referrers)
+
+    def quads(self) -> set[ox.Quad]:
+        """The named-graph quads the focus nodes' shapes and the checks read."""
+        found: set[ox.Quad] = set()
+        for node in self.focus:
+            own = self.outgoing(node)
+            found.update(own)
+            found.update(self.incoming(node))
+            for value in _iris(q.object for q in own if q.predicate != TYPE):
+                found.update(self.outgoing(value))
+        found.update(self._stored(None, None, self._ontology_graph))
+        return found
+
+    def store(self) -> ox.Store:
+        """An in-memory store of the neighbourhood: its named graphs and their merge."""
+        quads = self.quads()
+        data = ox.Store()
+        data.extend(quads)
+        data.extend({ox.Quad(q.subject, q.predicate, q.object, DEFAULT_GRAPH) for q in quads})
+        return data
+
+    def added_literal_triples(self) -> list[ox.Triple]:
+        return [q.triple for q in self.change.added if isinstance(q.object, ox.Literal)]
+
+
+def _iris(terms: Iterable[object]) -> set[ox.NamedNode]:
+    return {term for term in terms if isinstance(term, ox.NamedNode)}
