@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from benchkit import synthetic
-from libassoc.dumps import DUMP_FORMATS, serialize
-from libassoc.loader import load_quads
+from libassoc.loader import FORMATS, discover
 from libassoc.settings import Paths
 
 
@@ -20,29 +21,87 @@ class Dataset:
     description: str
     sources: tuple[Path, ...]
     nquads: Path
+    merged: Path  # the merge of the named graphs as N-Triples, for a store's default graph
     quads: int
     triples: int
     graphs: int
 
 
-def prepare(name: str, description: str, sources: Sequence[Path], workdir: Path) -> Dataset:
-    """Read the sources with libassoc's loader and write them as N-Quads for the baseline.
+@dataclass(frozen=True)
+class Counts:
+    """How many quads, distinct triples (the default graph, the merge) and named graphs."""
 
-    This is what ``libassoc export --format nquads`` writes, without its validation (the
-    libassoc server validates the same sources when it starts).
+    quads: int
+    triples: int
+    graphs: int
+
+
+def _read(sources: Sequence[Path]) -> Iterator[ox.Quad]:
+    """Every quad the loader reads from ``sources``, each file's triples in its own graph."""
+    for source in discover(sources):
+        parsed = ox.parse(
+            path=source.path, format=FORMATS[source.path.suffix], without_named_graphs=True
+        )
+        for quad in parsed:
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, source.graph)
+
+
+def write_nquads(sources: Sequence[Path], target: Path, merged: Path | None = None) -> Counts:
+    """Write the quads libassoc's loader reads from ``sources`` into one N-Quads file.
+
+    Each file's triples go to the named graph the loader gives it (``loader.discover``); the
+    file is written as it is read, so a million triples never sit in memory as Python objects.
+    Distinct triples are counted by a hash of their text. With ``merged``, the merge of all
+    graphs (each distinct triple once) is written there too, as N-Triples: the default graph
+    libassoc keeps beside the named graphs.
     """
-    quads = load_quads(sources)
-    workdir.mkdir(parents=True, exist_ok=True)
-    nquads = workdir / f"{name}.nq"
-    nquads.write_bytes(serialize(quads, DUMP_FORMATS["nquads"]))
+    quads = 0
+    triples: set[int] = set()
+    graphs: set[str] = set()
+
+    def counted() -> Iterator[ox.Quad]:
+        nonlocal quads
+        for quad in _read(sources):
+            quads += 1
+            graphs.add(str(quad.graph_name))
+            triples.add(hash(str(quad.triple)))
+            yield quad
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        ox.serialize(counted(), out, format=ox.RdfFormat.N_QUADS)
+    if merged is not None:
+        seen: set[int] = set()
+
+        def first_statements() -> Iterator[ox.Triple]:
+            for quad in _read(sources):
+                key = hash(str(quad.triple))
+                if key not in seen:
+                    seen.add(key)
+                    yield quad.triple
+
+        with merged.open("wb") as out:
+            ox.serialize(first_statements(), out, format=ox.RdfFormat.N_TRIPLES)
+    return Counts(quads, len(triples), len(graphs))
+
+
+def prepare(name: str, description: str, sources: Sequence[Path], workdir: Path) -> Dataset:
+    """Read the sources as libassoc's loader does and write them as N-Quads for the baseline.
+
+    These are the quads ``libassoc export --format nquads`` writes (in another order), without
+    its validation (the libassoc server validates the same sources when it starts).
+    """
+    nquads, merged = workdir / f"{name}.nq", workdir / f"{name}-merged.nt"
+    counts = write_nquads(sources, nquads, merged)
     return Dataset(
         name=name,
         description=description,
         sources=tuple(sources),
         nquads=nquads,
-        quads=len(quads),
-        triples=len({quad.triple for quad in quads}),
-        graphs=len({quad.graph_name for quad in quads}),
+        merged=merged,
+        quads=counts.quads,
+        triples=counts.triples,
+        graphs=counts.graphs,
     )
 
 

@@ -31,7 +31,8 @@ def _memory() -> str:
     return "unknown"
 
 
-def _version(package: str) -> str:
+def version(package: str) -> str:
+    """The installed version of a Python package, or "not installed"."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -61,5 +62,5 @@ def facts(root: Path) -> dict[str, str]:
         "load average at start (1, 5, 15 min)": load,
         "commit": _commit(root),
     }
-    found.update({package: _version(package) for package in PACKAGES})
+    found.update({package: version(package) for package in PACKAGES})
     return found

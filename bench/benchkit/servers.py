@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from benchkit.rss import started_at, tree
 
 LOOPBACK = "127.0.0.1"
 
@@ -35,6 +40,11 @@ class ServerSpec:
     endpoint: str
     log: Path
     startup_timeout: float = 300.0
+    # What to add to the harness's environment (a write token, say).
+    env: Mapping[str, str] = field(default_factory=dict)
+    # The URL polled until the server is ready; the endpoint itself when empty.
+    probe: str = ""
+    poll_interval: float = 0.25
 
 
 def answers(endpoint: str, timeout: float) -> bool:
@@ -54,21 +64,34 @@ class Server:
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._started = 0.0
+        self._launched = False  # once started, later starts append to the same log
         self.startup_seconds = 0.0
 
     def start(self) -> None:
         self.spec.log.parent.mkdir(parents=True, exist_ok=True)
         self._started = time.monotonic()
-        with self.spec.log.open("wb" if not self.restarts else "ab") as log:
+        env = {**os.environ, **self.spec.env} if self.spec.env else None
+        with self.spec.log.open("ab" if self._launched else "wb") as log:
             self._process = subprocess.Popen(
-                self.spec.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self.spec.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
             )
+        self._launched = True
+
+    @property
+    def pid(self) -> int | None:
+        """The process id while the server runs, else None."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
 
     def check(self) -> bool:
         """Whether the endpoint answers now; raise ServerFailedError if it exited or is too slow."""
         if self._process is None or self._process.poll() is not None:
             raise ServerFailedError(f"{self.spec.name} exited at start-up\n{self.log_tail()}")
-        if answers(self.spec.endpoint, timeout=2.0):
+        if answers(self.spec.probe or self.spec.endpoint, timeout=2.0):
             self.startup_seconds = time.monotonic() - self._started
             return True
         if time.monotonic() - self._started > self.spec.startup_timeout:
@@ -93,15 +116,21 @@ class Server:
         self.wait_ready()
 
     def stop(self) -> None:
+        """Terminate the server, then any process it started that outlived it."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
+        family = [(pid, started_at(pid)) for pid in tree(process.pid)[1:]]
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        for pid, started in family:
+            if started is not None and started_at(pid) == started:  # still that same process
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -131,4 +160,4 @@ def wait_all(servers: Sequence[Server]) -> None:
     while waiting:
         waiting = [server for server in waiting if not server.check()]
         if waiting:
-            time.sleep(0.25)
+            time.sleep(min(server.spec.poll_interval for server in waiting))
