@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchkit import datasets, machine, synthetic
+from benchkit import datasets, machine, scale_report, synthetic
 from benchkit.measure import measure
 from benchkit.outcome import DatasetRun, QueryResult
 from benchkit.report import BASELINE, RunInfo, render
@@ -27,10 +28,10 @@ from benchkit.servers import LOOPBACK, Server, ServerFailedError, ServerSpec, fr
 from benchkit.workload import Budget
 from libassoc.catalog import NamedQuery, QueryCatalog
 from libassoc.settings import Paths
-from libassoc.store import open_loaded_store
 
 BENCH = Path(__file__).resolve().parents[1]
 LOGS = Paths().root / "var" / "bench"  # the servers' logs of the last run
+OXIGRAPH_BIN = Path(sys.executable).with_name("oxigraph")  # the oxigraph package's command
 LEVELS = (1, 8)
 # libassoc serve validates its data with pyshacl at every start, at about 2.5 ms a triple on
 # this 2-core machine (over four minutes for 100k triples), so the full run uses a tenth of that.
@@ -88,17 +89,35 @@ def libassoc_spec(
     )
 
 
+def oxigraph_loader(files: Sequence[Path], location: Path) -> tuple[str, ...]:
+    """``oxigraph load`` of N-Quads (named graphs) and N-Triples (the default graph)."""
+    return (str(OXIGRAPH_BIN), "load", "--location", str(location), "--file", *map(str, files))
+
+
+def oxigraph_serve_argv(location: Path, port: int, union: bool = False) -> tuple[str, ...]:
+    """Oxigraph's server; with ``union``, its default graph is the union of the named graphs.
+
+    libassoc keeps the merge of the named graphs as its default graph, each triple once; loaded
+    with the same merge in its default graph, Oxigraph answers the same. The union instead
+    matches a triple once for every graph that states it, so answers can hold many duplicates.
+    """
+    bind = f"{LOOPBACK}:{port}"
+    argv = (str(OXIGRAPH_BIN), "serve", "--location", str(location), "--bind", bind)
+    return (*argv, "--union-default-graph") if union else argv
+
+
 def oxigraph_spec(data: datasets.Dataset, workdir: Path, plan: Plan) -> ServerSpec:
-    """Oxigraph's own server over a store built by libassoc (a stand-in and a reference)."""
+    """Oxigraph's own server over the same quads and merge (a stand-in and a reference)."""
     location = workdir / f"oxigraph-{data.name}"
-    store = open_loaded_store(data.sources, location)
-    del store  # release the store's lock before the server opens it
+    log_path = LOGS / f"oxigraph-load-{data.name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as out:
+        loader = oxigraph_loader((data.nquads, data.merged), location)
+        subprocess.run(loader, stdout=out, stderr=subprocess.STDOUT, check=True)
     port = free_port()
-    binary = Path(sys.executable).with_name("oxigraph")
-    argv = (str(binary), "serve", "--location", str(location), "--bind", f"{LOOPBACK}:{port}")
     return ServerSpec(
         "oxigraph",
-        argv,
+        oxigraph_serve_argv(location, port),
         f"http://{LOOPBACK}:{port}/query",
         LOGS / f"oxigraph-{data.name}.log",
         plan.startup_timeout,
@@ -201,8 +220,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scale", type=float, default=SCALE, help="synthetic size, 1.0 being ~100k triples"
     )
-    parser.add_argument("--timeout", type=float, default=20.0, help="cap per request (s)")
-    parser.add_argument("--startup-timeout", type=float, default=420.0, help="cap per start (s)")
+    parser.add_argument(
+        "--timeout", type=float, help="cap per request (s; default 20, 60 in scale mode)"
+    )
+    parser.add_argument(
+        "--startup-timeout", type=float, help="cap per start (s; default 420, 900 in scale mode)"
+    )
     parser.add_argument("--queries", metavar="REGEX", help="only queries whose name matches")
     parser.add_argument(
         "--candidate",
@@ -223,11 +246,60 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "-o", "--output", type=Path, default=BENCH / "RESULTS.md", help="the report to write"
     )
+    scale = parser.add_argument_group(
+        "scale mode",
+        "libassoc, Oxigraph server and rdflib-endpoint over generated data of each size; "
+        "writes only its own section of the report (see bench/README.md)",
+    )
+    scale.add_argument(
+        "--scale-sizes",
+        metavar="SIZES",
+        help="comma-separated sizes in synthetic triples, e.g. 100k,1m (10k for a quick check)",
+    )
+    scale.add_argument(
+        "--phase-seconds", type=float, default=1.0, help="time budget per query and concurrency"
+    )
+    scale.add_argument(
+        "--phase-requests",
+        type=int,
+        default=100,
+        help="request budget per query at concurrency 1 (twice that at 8)",
+    )
+    scale.add_argument("--write-count", type=int, default=30, help="writes of each kind")
+    scale.add_argument(
+        "--write-budget", type=float, default=120.0, help="most seconds spent on each kind of write"
+    )
+    scale.add_argument(
+        "--baseline-max-triples",
+        type=int,
+        default=150_000,
+        help="run rdflib-endpoint only up to this many distinct triples",
+    )
+    scale.add_argument(
+        "--plot", type=Path, default=BENCH / "scale.png", help="the PNG of cost against size"
+    )
+    scale.add_argument("--no-plot", action="store_true", help="draw no plot")
+    scale.add_argument(
+        "--oxigraph-default-graph",
+        choices=["merge", "union"],
+        default="merge",
+        help="Oxigraph's default graph: the merge loaded into it, as libassoc keeps one "
+        "(default), or --union-default-graph (a triple in two graphs matches twice)",
+    )
+    scale.add_argument(
+        "--workdir", type=Path, help="where to generate data and stores (default: a temporary one)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.scale_sizes:
+        from benchkit import scale  # it builds on this module
+
+        return scale.main(args)
+    args.timeout = 20.0 if args.timeout is None else args.timeout
+    args.startup_timeout = 420.0 if args.startup_timeout is None else args.startup_timeout
     plan = plan_for(args)
     selected = queries(args.queries)
     info = RunInfo(
@@ -246,7 +318,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             wanted.append(datasets.generated(workdir, plan.synthetic))
         for data in wanted:
             runs.append(bench_dataset(args, data, workdir, plan, selected))
-    args.output.write_text(render(runs, info), encoding="utf-8")
+    # The scale mode's section of the report, if there is one, is kept as it is.
+    previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    text = render(runs, info)
+    kept = scale_report.extract(previous)
+    args.output.write_text(scale_report.splice(text, kept) if kept else text, encoding="utf-8")
     log(f"wrote {args.output} in {time.monotonic() - started:.0f} s")
     return 0 if all(not run.failure for run in runs) else 1
 
