@@ -197,3 +197,280 @@ def test_throughput_of_many_rounds_is_the_median_rounds() -> None:
     # The third round stalled for a second: it does not drag the figure down.
     rounds = [phase(1, 10, 10, elapsed=0.02), phase(1, 10, elapsed=0.01), phase(1, 10, elapsed=1.0)]
     assert stats.merge(rounds).throughput == pytest.approx(100.0)
+
+
+# --- scale mode: ratios to Oxigraph, targets, RSS, writes, the report ---------------------
+
+rss = bench_module("rss")
+writes = bench_module("writes")
+datasets = bench_module("datasets")
+scale = bench_module("scale")
+scale_outcome = bench_module("scale_outcome")
+scale_report = bench_module("scale_report")
+
+SHAPES = Path(__file__).resolve().parents[1] / "shapes"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def test_scale_sizes_are_synthetic_triples() -> None:
+    assert scale.parse_sizes("100k,1m") == [("100k", 1.0), ("1M", 10.0)]
+    assert scale.parse_sizes(" 10k ") == [("10k", pytest.approx(0.1))]
+    for wrong in ("", "1g", "500", "k"):
+        with pytest.raises(ValueError):
+            scale.parse_sizes(wrong)
+
+
+def test_rss_sums_the_whole_process_tree() -> None:
+    import os
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        me = os.getpid()
+        family = rss.tree(me)
+        assert family[0] == me
+        assert child.pid in family
+        own, childs = rss.rss(me), rss.rss(child.pid)
+        assert own > 0 and childs > 0
+        assert rss.tree_rss(me) >= own + childs
+        # A parent map given explicitly: a made-up grandchild is found below its parent.
+        assert rss.tree(1, {2: 1, 3: 2, 4: 9}) == [1, 2, 3]
+        sampler = rss.PeakSampler()
+        sampler.watch("me", os.getpid)
+        sampler.watch("stopped", lambda: None)
+        sampler.sample()
+        assert sampler.peak("me") >= own + childs
+        assert sampler.peak("stopped") is None
+        assert rss.started_at(child.pid) is not None
+    finally:
+        child.kill()
+        child.wait()
+    assert rss.rss(child.pid) == 0
+    assert rss.started_at(child.pid) is None
+
+
+def test_the_written_person_conforms_to_the_person_shape() -> None:
+    from pyshacl import validate
+    from rdflib import Graph
+
+    subject, triples = writes.person("gsp", 7)
+    assert len(triples) == 10
+    assert {t.subject for t in triples} == {subject}
+    assert subject.value.startswith("https://w3id.org/libassoc/person/bench-gsp-writer-")
+    other, _ = writes.person("gsp", 8)
+    assert other != subject  # each write is a different entity
+    data = Graph().parse(data=writes.ntriples(triples), format="nt")
+    for org in writes.AFFILIATIONS:  # the shipped data types them so
+        typed = (
+            f"<https://w3id.org/libassoc/{org}> <{RDF_TYPE}> <https://schema.org/Organization> ."
+        )
+        data.parse(data=typed, format="nt")
+    shapes = Graph().parse(SHAPES / "person.ttl")
+    conforms, _, text = validate(data, shacl_graph=shapes)
+    assert conforms, text
+    # The update is valid SPARQL and writes the same triples into its graph.
+    store = ox.Store()
+    store.update(writes.insert_data(writes.graph_for("update"), triples))
+    assert len(store) == 10
+    assert {q.graph_name.value for q in store} == {writes.graph_for("update")}
+
+
+def test_write_requests_and_refusals() -> None:
+    sent = list(writes.requests(writes.GSP, "http://h/store", "http://h/update", 3))
+    assert len(sent) == 3 and len({w.body for w in sent}) == 3
+    assert sent[0].url.startswith("http://h/store?graph=https%3A%2F%2Fw3id.org%2Flibassoc%2F")
+    assert sent[0].content_type == "text/turtle"
+    update = next(writes.requests(writes.UPDATE, "http://h/store", "http://h/update", 1))
+    assert update.url == "http://h/update"
+    assert update.content_type == "application/sparql-update"
+    report = (
+        b'{"message": "Refused.", "results": [{"shape": "shapes:A", "focus": "x"},'
+        b' {"shape": "shapes:A", "focus": "x"}, {"shape": "shapes:B", "focus": "y"}]}'
+    )
+    assert (
+        writes.describe_failure(422, report)
+        == "HTTP 422: Refused. Violations: shapes:A at x; shapes:B at y"
+    )
+    assert writes.describe_failure(500, b"boom\nmore") == "HTTP 500: boom more"
+    series = writes.WriteSeries((0.01, 0.03, 0.02), ("HTTP 422: no",))
+    assert series.attempted == 4
+    assert series.median == pytest.approx(0.02)
+    assert series.p99 == pytest.approx(0.03)
+
+
+def test_nquads_and_merge_for_the_other_stores(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "one.nt").write_text("<http://e/a> <http://e/p> <http://e/b> .\n")
+    (folder / "two.nt").write_text(
+        "<http://e/a> <http://e/p> <http://e/b> .\n<http://e/a> <http://e/p> <http://e/c> .\n"
+    )
+    counts = datasets.write_nquads([folder], tmp_path / "all.nq", tmp_path / "merged.nt")
+    assert (counts.quads, counts.triples, counts.graphs) == (3, 2, 2)
+    quads = list(ox.parse(path=tmp_path / "all.nq", format=ox.RdfFormat.N_QUADS))
+    assert len({q.graph_name for q in quads}) == 2
+    merged = list(ox.parse(path=tmp_path / "merged.nt", format=ox.RdfFormat.N_TRIPLES))
+    assert len(merged) == 2 and len(set(merged)) == 2
+
+
+Cost = scale_report.Cost
+
+
+def test_costs_ratios_and_query_rules() -> None:
+    m = outcome.Measurement(
+        "libassoc", "1 rows", phases=(phase(1, 10, 20, 30), phase(8, 40, timeouts=1))
+    )
+    assert scale_report.query_cost(m, 1, 60.0) == Cost(pytest.approx(0.020))
+    # A timeout counts as the cap: the median of (40 ms, 60 s) is a lower bound.
+    c8 = scale_report.query_cost(m, 8, 60.0)
+    assert c8.at_least and c8.value == pytest.approx(30.02)
+    skipped = outcome.Measurement(
+        "rdflib-endpoint", "1 rows", phases=(phase(1, 9000), phase(8, skipped="x 9 s median"))
+    )
+    assert scale_report.query_cost(skipped, 8, 60.0) == Cost(pytest.approx(9.0), True)
+    timed_out = outcome.Measurement("rdflib-endpoint", failure="timeout (> 60 s)")
+    assert scale_report.query_cost(timed_out, 1, 60.0) == Cost(60.0, True)
+    assert (
+        scale_report.query_cost(outcome.Measurement("x", failure="HTTP 500"), 1, 60.0).value is None
+    )
+    assert scale_report.query_cost(None, 1, 60.0).value is None
+
+    ratio = scale_report.cost_ratio(Cost(0.003), Cost(0.002))
+    assert ratio.value == pytest.approx(1.5) and not ratio.at_least
+    assert scale_report.cost_ratio(Cost(60.0, True), Cost(0.5)).at_least
+    assert scale_report.cost_ratio(Cost(1.0), Cost(60.0, True)).value is None
+    assert scale_report.fmt_cost_ratio(Cost(120.0, True)) == "> 120x"
+
+    near = scale_report.near_floor
+    assert near(Cost(0.0150), Cost(0.010)) is True  # exactly 1.5x
+    assert near(Cost(0.0151), Cost(0.010)) is False
+    assert near(Cost(0.0027), Cost(0.0018)) is True  # under 2 ms: 1 ms of slack ...
+    assert near(Cost(0.0029), Cost(0.0018)) is False  # ... and no more
+    assert near(Cost(0.0020), Cost(0.0010)) is True  # 2x, but within 1 ms
+    assert near(Cost(None), Cost(0.001)) is False
+    assert near(Cost(0.001), Cost(None)) is None
+
+    beats = scale_report.beats_baseline
+    assert beats(Cost(0.002), Cost(0.020)) is None  # the baseline needs 20 ms or less
+    assert beats(Cost(0.002), Cost(0.021)) is True
+    assert beats(Cost(0.003), Cost(0.021)) is False
+    assert beats(Cost(0.5), Cost(60.0, True)) is True  # at least 120x
+    assert beats(Cost(None), Cost(1.0)) is False
+    assert beats(Cost(0.1), Cost(None)) is None
+
+
+def scale_query(name: str, ours: float, floor: float, baseline: float | None) -> object:
+    def of(server: str, ms: float) -> object:
+        return outcome.Measurement(server, "3 rows", phases=(phase(1, ms), phase(8, ms * 4)))
+
+    found = [of("libassoc", ours), of("oxigraph", floor)]
+    if baseline is not None:
+        found.append(of("rdflib-endpoint", baseline))
+    return scale_outcome.ScaleQuery(name, "select", "competency", tuple(found))
+
+
+def size_run(label: str, libassoc: dict, baseline: bool = True, **queries: tuple) -> object:
+    series = writes.WriteSeries
+    servers = (
+        scale_outcome.ServerRun("libassoc", **libassoc),
+        scale_outcome.ServerRun(
+            "oxigraph",
+            cold_start=4.0,
+            cold_parts=(("load", 3.5), ("serve", 0.5)),
+            restart=0.2,
+            peak_rss=200_000_000,
+            writes={writes.GSP: series((0.001,)), writes.UPDATE: series((0.001,))},
+            export=1.0,
+            export_lines=2000,
+        ),
+        scale_outcome.ServerRun("rdflib-endpoint", cold_start=30.0, restart=30.0)
+        if baseline
+        else scale_outcome.ServerRun("rdflib-endpoint", skipped="above 150,000 triples"),
+    )
+    found = tuple(
+        scale_query(name, *numbers if baseline else (*numbers[:2], None))
+        for name, numbers in queries.items()
+    )
+    return scale_outcome.SizeRun(label, 2000, 1000, 16, servers, found)
+
+
+GOOD = {
+    "cold_start": 30.0,
+    "restart": 1.5,
+    "peak_rss": 900_000_000,
+    "writes": {
+        writes.GSP: writes.WriteSeries((0.040, 0.050, 0.060)),
+        writes.UPDATE: writes.WriteSeries((0.040, 0.050)),
+    },
+    "export": 0.5,
+    "export_lines": 1000,
+}
+
+
+def test_targets_met_and_not_met() -> None:
+    cap = 60.0
+    good = size_run("100k", GOOD, q1=(3.0, 2.5, 300.0), q2=(1.5, 1.0, 5.0))
+    verdicts = [check(good) for _, check in scale_report.targets(cap)]
+    assert [v.met for v in verdicts] == [True, True, True, True, True, True, True, True, True, True]
+    assert verdicts[1].value.startswith("7.5x")  # 30 s against Oxigraph's 4 s
+    assert verdicts[6].value == "2 of 2 queries within; highest: `q2` 1.50x"
+    # q2 takes rdflib-endpoint 5 ms: no speedup is asked of it
+    assert (
+        verdicts[8].value == "1 of 1 queries where it needs over 20 ms; lowest speedup: `q1` 100x"
+    )
+
+    slow = dict(GOOD, cold_start=120.0, restart=4.0, peak_rss=2_500_000_000)
+    slow["writes"] = {
+        writes.GSP: writes.WriteSeries((0.2, 0.3)),
+        writes.UPDATE: writes.WriteSeries((0.01,), ("HTTP 422: refused",)),
+    }
+    bad = size_run("1M", slow, baseline=False, q1=(5.0, 2.5, 300.0), q2=(2.1, 1.0, 5.0))
+    verdicts = [check(bad) for _, check in scale_report.targets(cap)]
+    assert [v.met for v in verdicts[:8]] == [False] * 8
+    assert "1 of 2 writes failed" in verdicts[4].value
+    assert verdicts[6].value == "0 of 2 queries within; not within: `q2` 2.10x, `q1` 2.00x"
+    assert verdicts[8].met is None  # rdflib-endpoint not run at this size
+    assert "not run" in verdicts[8].value
+
+    missing = size_run("1M", {"failure": "libassoc did not answer within 900 s"}, q1=(1, 1, 1))
+    first = scale_report.targets(cap)[0][1](missing)
+    assert first.met is False and "did not answer" in first.value
+
+
+def test_scale_section_renders_and_replaces_only_itself() -> None:
+    runs = [
+        size_run("100k", GOOD, q1=(3.0, 2.5, 300.0)),
+        size_run("1M", GOOD, baseline=False, q1=(3.0, 2.5, 300.0)),
+    ]
+    info = scale_outcome.ScaleInfo("2026-01-01 00:00 UTC", {"CPU": "2 cores"}, {"sizes": "x"}, 60.0)
+    section = scale_report.render_section(runs, info, "scale.png")
+    assert section.startswith(scale_report.START) and section.rstrip().endswith(scale_report.END)
+    assert "| target | `100k` | `1M` |" in section
+    assert "| cold start <= 90 s | met: 30.0 s | met: 30.0 s |" in section
+    assert (
+        "| cold start (s) | 30.0 | 4.00 (load 3.50 + serve 0.50) | 30.0 | 7.50x | 7.50x |"
+        in section
+    )
+    assert "| peak RSS, process tree (MB) | 900 | 200 | - | 4.50x | - |" in section
+    assert "rdflib-endpoint not run: above 150,000 triples" in section
+    assert "| `q1` | select | 3 rows | 1.20x | 120x |" in section
+    assert "![cost against size, log-log](scale.png)" in section
+
+    seed = report.render([], INFO)
+    once = scale_report.splice(seed, section)
+    assert once.startswith(seed.rstrip()) and once.count(scale_report.START) == 1
+    newer = section.replace("2026-01-01", "2026-02-02")
+    twice = scale_report.splice(once, newer)
+    assert twice.count(scale_report.START) == 1 and "2026-02-02" in twice
+    assert twice.startswith(seed.rstrip())
+    assert scale_report.extract(twice) == newer
+    assert scale_report.extract(seed) == ""
+    assert scale_report.splice("", section) == section
+
+
+def test_scale_plot_is_written(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    runs = [size_run("100k", GOOD, q1=(3.0, 2.5, 300.0)), size_run("1M", GOOD, baseline=False)]
+    target = tmp_path / "scale.png"
+    scale_report.plot(runs, target, 60.0)
+    assert target.read_bytes().startswith(b"\x89PNG")
