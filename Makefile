@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := chromium chromium-driver raptor2-utils libapache-jena-java virtuoso-opensource
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench clean
+.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,11 @@ dumps: setup ## write every dump into dist/dumps
 
 bench: setup ## benchmark libassoc against rdflib-endpoint; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py
+
+# Sizes in synthetic triples; `make bench-scale SCALE_SIZES=100k,1m,10m` adds 10M.
+SCALE_SIZES ?= 100k,1m
+bench-scale: setup ## libassoc, Oxigraph and rdflib-endpoint at 100k and 1M triples (RESULTS.md, scale.png)
+	$(BIN)/python bench/run.py --scale-sizes $(SCALE_SIZES)
 
 clean: ## remove the environment, the store and build outputs
 	rm -rf $(VENV) var dist node_modules
