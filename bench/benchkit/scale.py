@@ -49,7 +49,7 @@ from benchkit.scale_outcome import (
 )
 from benchkit.scale_report import plot, render_section, splice
 from benchkit.servers import LOOPBACK, Server, ServerFailedError, ServerSpec, free_port
-from benchkit.workload import Budget, client
+from benchkit.workload import Budget, RequestFailure, client
 from benchkit.writes import KINDS, WriteSeries, requests, run_writes
 from libassoc.catalog import NamedQuery
 from libassoc.settings import Paths
@@ -314,15 +314,31 @@ def write_series(life: Life, opts: Options, token: str) -> dict[str, WriteSeries
     return found
 
 
-async def download(url: str, accept: str, timeout: float) -> tuple[float, int, int]:
-    """Seconds until the whole body has arrived, the HTTP status and the number of lines."""
-    lines = 0
+@dataclass(frozen=True)
+class Download:
+    seconds: float  # from the first request until the whole body of a 200 arrived
+    status: int  # the last answer's
+    lines: int
+    waits: int  # 503 answers (dumps not written yet) before it
+
+
+async def download(url: str, accept: str, timeout: float, retries: int = 5) -> Download:
+    """Fetch ``url`` whole, counting its lines; after a 503, wait as told and ask again."""
     started = time.perf_counter()
-    async with client(1, timeout) as http, http.get(url, headers={"Accept": accept}) as response:
-        async for chunk in response.content.iter_chunked(1 << 20):
-            lines += chunk.count(b"\n")
-        status = response.status
-    return time.perf_counter() - started, status, lines
+    waits = 0
+    async with client(1, timeout) as http:
+        while True:
+            lines = 0
+            async with http.get(url, headers={"Accept": accept}) as response:
+                async for chunk in response.content.iter_chunked(1 << 20):
+                    lines += chunk.count(b"\n")
+                status = response.status
+                retry_after = response.headers.get("Retry-After", "")
+            if status != 503 or waits >= retries:
+                return Download(time.perf_counter() - started, status, lines, waits)
+            waits += 1
+            pause = float(retry_after) if retry_after.isdigit() else 5.0
+            await asyncio.sleep(min(pause, 60.0))
 
 
 def export_http(life: Life, opts: Options) -> None:
@@ -334,15 +350,17 @@ def export_http(life: Life, opts: Options) -> None:
         life.note(export_how="not offered")
         return
     try:
-        seconds, status, lines = asyncio.run(download(url, NQUADS, opts.timeout))
-    except (TimeoutError, OSError) as error:
+        got = asyncio.run(download(url, NQUADS, opts.timeout))
+    except (TimeoutError, OSError, RequestFailure) as error:
         life.note(export_how=f"failed: {error!r}")
         return
-    if status != 200:
-        life.note(export_how=f"HTTP {status}")
+    if got.waits:
+        how += f", after {got.waits} answer(s) 503 (dumps not written yet)"
+    if got.status != 200:
+        life.note(export_how=f"HTTP {got.status} ({how})")
         return
-    life.note(export=seconds, export_lines=lines, export_how=how)
-    log(f"  {life.name} export ({how}): {seconds:.2f} s, {lines:,} quads")
+    life.note(export=got.seconds, export_lines=got.lines, export_how=how)
+    log(f"  {life.name} export ({how}): {got.seconds:.2f} s, {got.lines:,} quads")
 
 
 def export_offline(life: Life, folder: Path) -> None:

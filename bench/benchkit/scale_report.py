@@ -419,7 +419,8 @@ def _export_cell(server: ServerRun) -> str:
     if server.export is None:
         return server.export_how or "-"
     quads = f", {server.export_lines:,} quads" if server.export_lines is not None else ""
-    return f"{fmt_seconds(server.export)}{quads}"
+    waited = f" ({server.export_how.split(', ', 1)[1]})" if "503" in server.export_how else ""
+    return f"{fmt_seconds(server.export)}{quads}{waited}"
 
 
 @dataclass(frozen=True)
