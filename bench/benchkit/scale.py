@@ -398,8 +398,9 @@ def bench_size(
     else:
         baseline.note(
             skipped=f"above {opts.baseline_max_triples:,} distinct triples "
-            "(--baseline-max-triples): rdflib-endpoint 0.6.3 needs minutes to load 1M triples "
-            f"and some queries then run past the {opts.timeout:g} s cap"
+            "(--baseline-max-triples), the rule of this mode: its load time and its slowest "
+            "queries grow with the data (see its numbers at smaller sizes), and at 1M it "
+            f"needs minutes to load and some queries run past the {opts.timeout:g} s cap"
         )
     with ExitStack() as stack:
         sampler = stack.enter_context(PeakSampler(0.1))
