@@ -197,7 +197,7 @@ def _in_default(triple: ox.Triple) -> ox.Quad:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """Every quad to remove and to add, default graph included, and graphs to make and drop."""
 
     remove: tuple[ox.Quad, ...]
@@ -206,7 +206,7 @@ class _Plan:
     dropped: tuple[GraphName, ...]
 
 
-def _plan(store: ox.Store, change: Change) -> _Plan:
+def plan(store: ox.Store, change: Change) -> Plan:
     """The change, with the merged default graph following it.
 
     A removed triple leaves the default graph only when no other named graph still states it.
@@ -217,7 +217,7 @@ def _plan(store: ox.Store, change: Change) -> _Plan:
         stated = store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
         if all(q.graph_name == DEFAULT_GRAPH or q in change.removed for q in stated):
             leaving.append(_in_default(triple))
-    return _Plan(
+    return Plan(
         remove=(*change.removed, *leaving),
         add=(*change.added, *(_in_default(t) for t in added_triples)),
         created=tuple(change.created),
@@ -235,20 +235,20 @@ class Journal:
     def __init__(self, store_path: Path) -> None:
         self.folder = store_path.with_name(store_path.name + ".journal")
 
-    def write(self, plan: _Plan) -> None:
+    def write(self, planned: Plan) -> None:
         pending = self.folder.with_name(self.folder.name + ".pending")
         shutil.rmtree(pending, ignore_errors=True)
         pending.mkdir(parents=True)
-        (pending / "remove.nq").write_bytes(_nquads(plan.remove))
-        (pending / "add.nq").write_bytes(_nquads(plan.add))
-        (pending / "created").write_text("".join(f"{g}\n" for g in plan.created))
-        (pending / "dropped").write_text("".join(f"{g}\n" for g in plan.dropped))
+        (pending / "remove.nq").write_bytes(_nquads(planned.remove))
+        (pending / "add.nq").write_bytes(_nquads(planned.add))
+        (pending / "created").write_text("".join(f"{g}\n" for g in planned.created))
+        (pending / "dropped").write_text("".join(f"{g}\n" for g in planned.dropped))
         pending.rename(self.folder)  # the journal exists whole or not at all
 
-    def read(self) -> _Plan | None:
+    def read(self) -> Plan | None:
         if not self.folder.exists():
             return None
-        return _Plan(
+        return Plan(
             remove=tuple(_read_nquads(self.folder / "remove.nq")),
             add=tuple(_read_nquads(self.folder / "add.nq")),
             created=tuple(_read_graphs(self.folder / "created")),
@@ -257,11 +257,11 @@ class Journal:
 
     def recover(self, store: ox.Store) -> bool:
         """Finish a change that a crash interrupted; True when there was one."""
-        plan = self.read()
-        if plan is None:
+        pending = self.read()
+        if pending is None:
             self.discard()
             return False
-        _carry_out(store, plan)
+        _carry_out(store, pending)
         self.discard()
         return True
 
@@ -284,24 +284,24 @@ def _read_graphs(path: Path) -> Iterable[GraphName]:
             yield ox.NamedNode(line[1:-1])
 
 
-def _carry_out(store: ox.Store, plan: _Plan) -> None:
-    for graph in plan.dropped:
+def _carry_out(store: ox.Store, planned: Plan) -> None:
+    for graph in planned.dropped:
         store.remove_graph(graph)
-    for quad in plan.remove:
+    for quad in planned.remove:
         store.remove(quad)
-    store.extend(plan.add)
-    for graph in plan.created:
+    store.extend(planned.add)
+    for graph in planned.created:
         store.add_graph(graph)
     store.flush()
 
 
 def apply(store: ox.Store, change: Change, path: Path | None) -> None:
     """Make ``change`` to ``store`` (on disk at ``path``, or in memory when None), whole."""
-    plan = _plan(store, change)
+    planned = plan(store, change)
     if path is None:
-        _carry_out(store, plan)
+        _carry_out(store, planned)
         return
     journal = Journal(path)
-    journal.write(plan)
-    _carry_out(store, plan)
+    journal.write(planned)
+    _carry_out(store, planned)
     journal.discard()

@@ -2,9 +2,11 @@
 validators and ranges.
 
 A generation's dumps are written by a process of their own (``libassoc.publication``) from its
-checkpoint, so neither a write nor any request waits for them. Until the newest generation's
-are complete, the previous generation's are served, with that generation's ETags; only before
-the first are complete does a request wait for them (then 503 with Retry-After).
+checkpoint, so neither a write nor any request waits for them. They are written once writes
+have paused for a moment, or at once when someone asks for the dumps or the VoID: a stream of
+writes does not keep a process busy rewriting every dump after each one. Until the newest
+generation's are complete, the previous generation's are served, with that generation's ETags;
+only before the first are complete does a request wait for them (then 503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from libassoc.web.templating import render
 log = logging.getLogger(__name__)
 
 FIRST_DUMPS_WAIT_SECONDS = 30.0
+# After a write, the dumps wait this long for the next one before they are written.
+QUIET_SECONDS = 2.0
 
 
 class Publications:
@@ -47,16 +51,38 @@ class Publications:
         self._wanted: Checkpoint | None = None
         self._writing: asyncio.Task[None] | None = None
         self._first = asyncio.Event()
+        self._stirred = asyncio.Event()  # a write came, or someone asked for the dumps
+        self._asked = False
 
-    def follow(self, checkpoint: Checkpoint) -> None:
-        """Write ``checkpoint``'s dumps once those being written are done; returns at once."""
+    def follow(self, checkpoint: Checkpoint, at_once: bool = False) -> None:
+        """Have ``checkpoint``'s dumps written in the background; returns at once."""
         self._wanted = checkpoint
+        self._stirred.set()
+        if at_once:
+            self.ask()
         if self._writing is None or self._writing.done():
-            self._writing = asyncio.create_task(self._write_wanted())
+            self._writing = asyncio.create_task(self._write_wanted(at_once))
 
-    async def _write_wanted(self) -> None:
+    def ask(self) -> None:
+        """Someone wants the dumps: write the wanted generation without waiting for quiet."""
+        self._asked = True
+        self._stirred.set()
+
+    async def _quiet(self) -> None:
+        """Return once no write came for QUIET_SECONDS, or at once when someone asks."""
+        while not self._asked:
+            self._stirred.clear()
+            try:
+                await asyncio.wait_for(self._stirred.wait(), QUIET_SECONDS)
+            except TimeoutError:
+                return
+
+    async def _write_wanted(self, at_once: bool) -> None:
         # Writes that come faster than dumps are written skip the generations in between.
         while self._wanted is not None:
+            if not at_once:
+                await self._quiet()
+            at_once, self._asked = False, False
             checkpoint, self._wanted = self._wanted, None
             folder = self.root / f"generation-{checkpoint.generation}"
             self.checkpoints.acquire(checkpoint)
@@ -77,6 +103,8 @@ class Publications:
 
     async def current(self) -> Path:
         """The newest complete dumps; the first ones are waited for, for a while."""
+        if self._wanted is not None:
+            self.ask()
         if self.latest is None:
             try:
                 await asyncio.wait_for(self._first.wait(), FIRST_DUMPS_WAIT_SECONDS)
@@ -132,7 +160,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     with tempfile.TemporaryDirectory(prefix="libassoc-dumps-") as root:
         publications = Publications(Path(root), service.checkpoints)
         app.state.publications = publications
-        publications.follow(service.queries.checkpoint)
+        publications.follow(service.queries.checkpoint, at_once=True)
         service.on_publish.append(publications.follow)
         try:
             yield
