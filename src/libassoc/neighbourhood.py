@@ -69,28 +69,41 @@ class Neighbourhood:
         referrers = _iris(q.subject for node in described for q in self.incoming(node))
         return frozenset(described | pointed_at | referrers)
 
-    def quads(self) -> set[ox.Quad]:
-        """The named-graph quads the focus nodes' shapes and the checks read."""
+    @cached_property
+    def incident(self) -> frozenset[ox.Quad]:
+        """Every named-graph quad from or to a focus node (but incoming ``rdf:type``).
+
+        What the checks read. Each of them finds a pattern among the links of the nodes its row
+        names; here every link touches a focus node, and a focus node's links are all here, both
+        ways, so a row found here is a row the whole store would give too.
+        """
         found: set[ox.Quad] = set()
         for node in self.focus:
-            own = self.outgoing(node)
-            found.update(own)
+            found.update(self.outgoing(node))
             found.update(self.incoming(node))
-            for value in _iris(q.object for q in own if q.predicate != TYPE):
+        return frozenset(found)
+
+    def quads(self) -> set[ox.Quad]:
+        """What the focus nodes' shapes read: the incident quads, the own quads of the nodes
+        the focus nodes point at, and the ontology."""
+        found = set(self.incident)
+        for node in self.focus:
+            for value in _iris(q.object for q in self.outgoing(node) if q.predicate != TYPE):
                 found.update(self.outgoing(value))
         found.update(self._stored(None, None, self._ontology_graph))
         return found
 
-    def store(self) -> ox.Store:
-        """An in-memory store of the neighbourhood: its named graphs and their merge."""
-        quads = self.quads()
-        data = ox.Store()
-        data.extend(quads)
-        data.extend({ox.Quad(q.subject, q.predicate, q.object, DEFAULT_GRAPH) for q in quads})
-        return data
-
     def added_literal_triples(self) -> list[ox.Triple]:
         return [q.triple for q in self.change.added if isinstance(q.object, ox.Literal)]
+
+
+def as_store(quads: Iterable[ox.Quad]) -> ox.Store:
+    """An in-memory store of named-graph quads and, as its default graph, their merge."""
+    kept = set(quads)
+    data = ox.Store()
+    data.extend(kept)
+    data.extend({ox.Quad(q.subject, q.predicate, q.object, DEFAULT_GRAPH) for q in kept})
+    return data
 
 
 def _iris(terms: Iterable[object]) -> set[ox.NamedNode]:

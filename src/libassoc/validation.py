@@ -26,7 +26,7 @@ from rdflib.term import Node
 from libassoc.catalog import NamedQuery, run
 from libassoc.loader import DataFileError, discover, fingerprint
 from libassoc.namespaces import ONTOLOGY_IRI, bind_prefixes
-from libassoc.neighbourhood import Neighbourhood
+from libassoc.neighbourhood import Neighbourhood, as_store
 from libassoc.store import DEFAULT_GRAPH
 
 
@@ -210,13 +210,13 @@ def validate_around(
     """Validate what a change can have broken, reading only around it.
 
     The store conformed before the change, so only the change's focus nodes are checked, on
-    the neighbourhood that their shapes read (see ``neighbourhood.py``). The ontology's own node
+    the neighbourhood that their shapes read, and the checks run over the links of the focus
+    nodes (see ``neighbourhood.py``). The ontology's own node
     is always among them: the shapes that target it check the la: terms that the neighbourhood
     uses. Literals that a shape targets as objects of a property are checked apart, each alone,
     since the engine takes only IRIs as focus nodes.
     """
-    data = neighbourhood.store()
-    merged = [q.triple for q in data.quads_for_pattern(None, None, None, DEFAULT_GRAPH)]
+    merged = {q.triple for q in neighbourhood.quads()}
     outcome = shapes.validate(merged, focus={*neighbourhood.focus, ONTOLOGY})
     literals = neighbourhood.added_literal_triples()
     if literals and shapes.literal_target_shapes:
@@ -225,7 +225,8 @@ def validate_around(
             outcome = ValidationOutcome(
                 False, outcome.violations + found.violations, outcome.report + found.report
             )
-    return _with_checks(outcome, tuple(check_violations(data, checks)))
+    incident = as_store(neighbourhood.incident)
+    return _with_checks(outcome, tuple(check_violations(incident, checks)))
 
 
 def conformance_key(
