@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Iterable
+import io
+import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 from rdflib.util import guess_format
 
 from libassoc.namespaces import VOCABULARY_PREFIXES
-from libassoc.store import merged_triples, named_quads
+from libassoc.store import DEFAULT_GRAPH
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,6 @@ DUMP_FORMATS: dict[str, DumpFormat] = {
 }
 
 
-def _quad_key(quad: ox.Quad) -> tuple[str, str, str, str]:
-    return (str(quad.graph_name), str(quad.subject), str(quad.predicate), str(quad.object))
-
-
-def _triple_key(triple: ox.Triple) -> tuple[str, str, str]:
-    return (str(triple.subject), str(triple.predicate), str(triple.object))
-
-
 def serialize(items: Iterable[ox.Quad] | Iterable[ox.Triple], dump_format: DumpFormat) -> bytes:
     """Serialize quads or triples in the given order, with the project's prefixes.
 
@@ -70,11 +66,34 @@ def serialize(items: Iterable[ox.Quad] | Iterable[ox.Triple], dump_format: DumpF
     return output
 
 
+def _items(store: ox.Store, dump_format: DumpFormat) -> Iterator[ox.Quad] | Iterator[ox.Triple]:
+    """The dataset in a fixed order, streamed from the store's indexes.
+
+    Graph by graph, in the order of their names, and within a graph in the order of Oxigraph's
+    index, which depends only on the data: the same data gives the same order, and nothing has
+    to be held in memory to sort it. Triple syntaxes carry the merge of all graphs.
+    """
+    if not dump_format.carries_graphs:
+        return (q.triple for q in store.quads_for_pattern(None, None, None, DEFAULT_GRAPH))
+    graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=str)
+    return chain.from_iterable(store.quads_for_pattern(None, None, None, g) for g in graphs)
+
+
+def write(store: ox.Store, dump_format: DumpFormat, output: IO[bytes]) -> None:
+    """The whole dataset in one syntax, written to ``output`` as it is read."""
+    ox.serialize(
+        _items(store, dump_format),
+        output,
+        format=dump_format.rdf_format,
+        prefixes=VOCABULARY_PREFIXES,
+    )
+
+
 def export(store: ox.Store, dump_format: DumpFormat) -> bytes:
-    """The whole dataset in one syntax; triple syntaxes carry the merge of all graphs."""
-    if dump_format.carries_graphs:
-        return serialize(sorted(named_quads(store), key=_quad_key), dump_format)
-    return serialize(sorted(merged_triples(store), key=_triple_key), dump_format)
+    """The whole dataset in one syntax, in memory."""
+    buffer = io.BytesIO()
+    write(store, dump_format, buffer)
+    return buffer.getvalue()
 
 
 DUMP_STEM = "libassoc"
@@ -82,19 +101,37 @@ CHECKSUMS = "SHA256SUMS"
 
 
 def write_all(store: ox.Store, folder: Path) -> list[Path]:
-    """Every syntax, plain and gzipped, and ``SHA256SUMS``; identical data gives identical bytes."""
+    """Every syntax, plain and gzipped, and ``SHA256SUMS``; identical data gives identical bytes.
+
+    Each file is streamed: a dump of millions of triples never lies whole in memory.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for dump_format in DUMP_FORMATS.values():
-        data = export(store, dump_format)
         plain = folder / f"{DUMP_STEM}.{dump_format.extension}"
-        plain.write_bytes(data)
+        with plain.open("wb") as output:
+            write(store, dump_format, output)
         packed = plain.with_name(plain.name + ".gz")
-        packed.write_bytes(gzip.compress(data, mtime=0))
+        # No file name and no time in the gzip header: the same dump gives the same bytes.
+        with (
+            plain.open("rb") as source,
+            packed.open("wb") as target,
+            gzip.GzipFile(filename="", mode="wb", fileobj=target, mtime=0) as compressed,
+        ):
+            shutil.copyfileobj(source, compressed, CHUNK_BYTES)
         written += [plain, packed]
-    sums = "".join(
-        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n" for path in written
-    )
+    sums = "".join(f"{_sha256(path)}  {path.name}\n" for path in written)
     checksums = folder / CHECKSUMS
     checksums.write_text(sums, encoding="utf-8")
     return [*written, checksums]
+
+
+CHUNK_BYTES = 1 << 20
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
