@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from libassoc.dataset import Dataset
+
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
@@ -91,7 +93,7 @@ class QueryCatalog:
 
 
 def run(
-    store: ox.Store,
+    store: Dataset,
     text: str,
     bindings: Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None = None,
 ) -> QueryResult:

@@ -22,6 +22,7 @@ from functools import cached_property
 import pyoxigraph as ox
 from rdflib.namespace import RDF
 
+from libassoc.dataset import Dataset
 from libassoc.store import DEFAULT_GRAPH, Change
 
 TYPE = ox.NamedNode(str(RDF.type))
@@ -30,7 +31,7 @@ TYPE = ox.NamedNode(str(RDF.type))
 class Neighbourhood:
     """The after-change view of ``store`` around ``change``; ``graph`` is the ontology's graph."""
 
-    def __init__(self, store: ox.Store, change: Change, ontology_graph: ox.NamedNode) -> None:
+    def __init__(self, store: Dataset, change: Change, ontology_graph: ox.NamedNode) -> None:
         self._store = store
         self.change = change
         self._ontology_graph = ontology_graph

@@ -18,6 +18,7 @@ from itertools import islice
 import pyoxigraph as ox
 from rdflib.namespace import XSD
 
+from libassoc.dataset import Dataset
 from libassoc.engine.formats import BY_NAME, Family, OutputFormat, choose
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
@@ -142,7 +143,7 @@ def _graphs(iris: tuple[str, ...]) -> list[ox.NamedNode | ox.BlankNode]:
 
 
 def _merged_dataset(
-    store: ox.Store, default_graphs: Iterable[str], named: Iterable[str]
+    store: Dataset, default_graphs: Iterable[str], named: Iterable[str]
 ) -> ox.Store:
     """A scratch dataset whose default graph is the RDF merge of ``default_graphs``.
 
@@ -161,7 +162,7 @@ def _merged_dataset(
 
 
 def _evaluate(
-    store: ox.Store, job: QueryJob
+    store: Dataset, job: QueryJob
 ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     default_graphs, named = job.default_graphs, job.named_graphs
     if default_graphs is None and named is None:
@@ -182,7 +183,7 @@ def _evaluate(
     return store.query(job.text, default_graph=default, named_graphs=_graphs(named))
 
 
-def run_query(store: ox.Store, job: QueryJob) -> Outcome:
+def run_query(store: Dataset, job: QueryJob) -> Outcome:
     """Evaluate ``job`` with Oxigraph; every failure a client can cause becomes a Refusal."""
     try:
         result = _evaluate(store, job)
@@ -207,7 +208,7 @@ def run_query(store: ox.Store, job: QueryJob) -> Outcome:
         return Refusal(502, f"The query could not be completed: {error}")
 
 
-def read_graph(store: ox.Store, job: GraphJob) -> Outcome:
+def read_graph(store: Dataset, job: GraphJob) -> Outcome:
     """The triples of one graph; 404 for a graph the store does not hold."""
     graph: ox.NamedNode | ox.DefaultGraph
     if job.graph is None:
@@ -221,7 +222,7 @@ def read_graph(store: ox.Store, job: GraphJob) -> Outcome:
     return Answer(write_rdf(triples, output), output.content_type)
 
 
-def answer(store: ox.Store, job: QueryJob | GraphJob) -> Outcome:
+def answer(store: Dataset, job: QueryJob | GraphJob) -> Outcome:
     """Run ``job`` and time it; an error of the server's own becomes a logged 500."""
     started = time.perf_counter()
     try:

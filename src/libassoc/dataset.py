@@ -1,0 +1,40 @@
+"""What reading the dataset takes: the one small interface the query engine and validation read.
+
+An embedded Oxigraph store and each of its read-only checkpoints are datasets as they are; a
+store behind a SPARQL endpoint can be one by answering these four calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import pyoxigraph as ox
+
+GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+class Dataset(Protocol):
+    """Named graphs and, as the default graph, their merge."""
+
+    def query(
+        self,
+        query: str,
+        *,
+        default_graph: GraphName | list[GraphName] | None = None,
+        named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: dict[ox.Variable, Term] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
+
+    def quads_for_pattern(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | ox.Triple | None,
+        predicate: ox.NamedNode | None,
+        object: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
+        graph_name: GraphName | None = None,
+    ) -> Iterator[ox.Quad]: ...
+
+    def named_graphs(self) -> Iterator[ox.NamedNode | ox.BlankNode]: ...
+
+    def contains_named_graph(self, graph_name: GraphName) -> bool: ...
