@@ -22,7 +22,8 @@ class ServerConfig:
     allow_updates: bool = False
     write_token: str | None = None
     allowed_service_endpoints: tuple[str, ...] = ()
-    # Each worker holds a copy of the data; two keep a cheap query free while another runs long.
+    # Workers read checkpoints, so each costs only its process; two keep a cheap query free while
+    # another runs long.
     query_workers: int = field(default_factory=lambda: max(2, min(4, os.cpu_count() or 2)))
 
     @property
