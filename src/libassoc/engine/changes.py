@@ -6,8 +6,9 @@ as TriG, with the update's prologue, and looked up quad by quad. Either way the 
 of the write (or of the graph it replaces), not of the store.
 
 Any other update (``DELETE``/``INSERT ... WHERE``, ``CLEAR``, ``COPY`` ...) is carried out on a
-checkpoint of the store and compared with it graph by graph: correct for every update, but it
-reads the whole store, so it costs in proportion to it.
+checkpoint of the store and compared with it: only in the graphs it names, when it names every
+graph it writes (``GRAPH <iri>``, ``WITH <iri>``); in the whole store otherwise (``GRAPH ?g``,
+``CLEAR ALL``), which costs in proportion to the store.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from libassoc.engine.evaluation import parser_message
-from libassoc.engine.outline import Token, tokens
+from libassoc.engine.outline import Resolver, Token, tokens
 from libassoc.engine.problem import HttpProblem
-from libassoc.store import DEFAULT_GRAPH, Change, named_quads, net
+from libassoc.store import DEFAULT_GRAPH, Change, net
 
 DEFAULT_GRAPH_REFUSED = (
     "The write changes the default graph, which this endpoint derives as the merge of all "
@@ -82,55 +84,180 @@ def _check_syntax(text: str) -> None:
         ) from error
 
 
-Operation = tuple[str, list[Token]]  # the prologue's text so far, and the operation's tokens
+@dataclass(frozen=True)
+class Operation:
+    """One operation of an update: the prologue so far (as text and as a resolver), its tokens."""
+
+    prologue: str
+    names: Resolver
+    tokens: list[Token]
+
+    @property
+    def keywords(self) -> list[str]:
+        return [t.text.upper() for t in self.tokens[:2] if t.kind == "word"]
+
+    @property
+    def is_data(self) -> bool:
+        """INSERT DATA or DELETE DATA with its block."""
+        words = self.keywords
+        return (
+            len(words) == 2
+            and words[0] in ("INSERT", "DELETE")
+            and words[1] == "DATA"
+            and len(self.tokens) >= 4
+            and self.tokens[2].text == "{"
+            and self.tokens[-1].text == "}"
+        )
 
 
-def _operations(text: str) -> list[Operation] | None:
-    """Each operation with the prologue before it, if every one is INSERT DATA or DELETE DATA.
+def _split(text: str) -> list[Operation]:
+    """The operations of an update, separated by ``;`` outside braces.
 
-    None for any other update. Operations are separated by ``;`` outside braces; a PREFIX or
-    BASE holds for the operations after it.
+    A PREFIX or BASE holds for the operations after it.
     """
     found: list[Operation] = []
     prologue: list[str] = []
+    names = Resolver()
     current: list[Token] = []
     depth = 0
     items = tokens(text)
     index = 0
+
+    def close() -> None:
+        if current:
+            found.append(Operation("\n".join(prologue) + "\n", names.copy(), list(current)))
+            current.clear()
+
     while index < len(items):
         token = items[index]
         keyword = token.text.upper() if token.kind == "word" else ""
         if not current and keyword in ("PREFIX", "BASE"):
             width = 3 if keyword == "PREFIX" else 2
-            prologue.append(" ".join(t.text for t in items[index : index + width]))
+            declaration = items[index : index + width]
+            prologue.append(" ".join(t.text for t in declaration))
+            if keyword == "BASE" and len(declaration) == 2:
+                names.base = names.iri(declaration[1]) or names.base
+            elif len(declaration) == 3 and declaration[1].kind == "pname":
+                resolved = names.iri(declaration[2])
+                if resolved is not None:
+                    names.prefixes[declaration[1].text.rstrip(":")] = resolved
             index += width
             continue
         index += 1
         if token.kind == "other" and token.text in "{}":
             depth += 1 if token.text == "{" else -1
         if depth == 0 and token.kind == "other" and token.text == ";":
-            found.append(("\n".join(prologue) + "\n", current))
-            current = []
+            close()
         else:
             current.append(token)
-    if current:
-        found.append(("\n".join(prologue) + "\n", current))
-    for _, operation in found:
-        words = [t.text.upper() for t in operation[:2] if t.kind == "word"]
-        if len(words) < 2 or words[0] not in ("INSERT", "DELETE") or words[1] != "DATA":
-            return None
-        if len(operation) < 4 or operation[2].text != "{" or operation[-1].text != "}":
-            return None
+    close()
     return found
 
 
-def _data_quads(text: str, prologue: str, operation: list[Token]) -> list[ox.Quad]:
+def _block_graphs(block: list[Token], names: Resolver, default: str | None) -> set[str] | None:
+    """The graphs a template (or quad data) block writes to, inside its braces.
+
+    None when a triple outside ``GRAPH <iri> { }`` would go to the default graph (no WITH), or
+    when a GRAPH names a variable: then any graph may change.
+    """
+    found: set[str] = set()
+    depth, index = 0, 0
+    while index < len(block):
+        token = block[index]
+        index += 1
+        if token.kind == "other" and token.text in "{}":
+            depth += 1 if token.text == "{" else -1
+            continue
+        if depth != 1 or (token.kind == "other" and token.text == "."):
+            continue
+        if token.kind == "word" and token.text.upper() == "GRAPH" and index < len(block):
+            graph = names.iri(block[index])
+            if graph is None:
+                return None
+            found.add(graph)
+            index += 1
+            continue
+        if default is None:
+            return None
+        found.add(default)
+    return found
+
+
+def _balanced(items: list[Token], start: int) -> int:
+    """The index just past the block that opens at ``items[start]``."""
+    depth = 0
+    for index in range(start, len(items)):
+        if items[index].kind == "other" and items[index].text in "{}":
+            depth += 1 if items[index].text == "{" else -1
+            if depth == 0:
+                return index + 1
+    return len(items)
+
+
+def _graph_operand(items: list[Token], index: int, names: Resolver) -> str | None:
+    """The graph named at ``items[index]`` after an optional GRAPH; None for DEFAULT or other."""
+    if index < len(items) and items[index].kind == "word" and items[index].text.upper() == "GRAPH":
+        index += 1
+    return names.iri(items[index]) if index < len(items) else None
+
+
+def graphs_written(text: str) -> frozenset[str] | None:
+    """The named graphs the update ``text`` can change, or None when it may change any graph or
+    the default graph (``GRAPH ?g``, ``DEFAULT``, ``ALL``, a triple outside GRAPH without WITH)."""
+    written: set[str] = set()
+    for operation in _split(text):
+        items, names = operation.tokens, operation.names
+        words = [t.text.upper() if t.kind == "word" else "" for t in items]
+        if not words:
+            continue
+        if words[0] in ("CLEAR", "DROP", "CREATE"):
+            at = 2 if len(words) > 1 and words[1] == "SILENT" else 1
+            graph = _graph_operand(items, at, names)
+            if graph is None or at >= len(words) or words[at] != "GRAPH":
+                return None
+            written.add(graph)
+            continue
+        if words[0] in ("ADD", "MOVE", "COPY"):
+            if "TO" not in words:
+                return None
+            source_at = 2 if len(words) > 1 and words[1] == "SILENT" else 1
+            source = _graph_operand(items, source_at, names)
+            target = _graph_operand(items, words.index("TO") + 1, names)
+            if source is None or target is None:
+                return None
+            written.update((source, target) if words[0] == "MOVE" else (target,))
+            continue
+        with_graph = names.iri(items[1]) if words[0] == "WITH" and len(items) > 1 else None
+        index = 2 if words[0] == "WITH" else 0
+        # DELETE { } INSERT { } (USING ...) WHERE { }, DELETE WHERE { }, INSERT/DELETE DATA { }
+        while index < len(items):
+            word = words[index]
+            if word in ("DELETE", "INSERT"):
+                opening = index + 1
+                if opening < len(items) and words[opening] in ("DATA", "WHERE"):
+                    opening += 1
+                if opening >= len(items) or items[opening].text != "{":
+                    return None
+                end = _balanced(items, opening)
+                graphs = _block_graphs(items[opening:end], names, with_graph)
+                if graphs is None:
+                    return None
+                written.update(graphs)
+                index = end
+            elif word == "WHERE" or word == "USING":
+                break
+            else:
+                return None
+    return frozenset(written)
+
+
+def _data_quads(text: str, operation: Operation) -> list[ox.Quad]:
     """The quads of one INSERT DATA or DELETE DATA block, parsed as TriG."""
-    opening, closing = operation[2], operation[-1]
+    opening, closing = operation.tokens[2], operation.tokens[-1]
     body = text[opening.start + 1 : closing.start]
     # SPARQL's text is valid (checked first); the few forms of it TriG lacks (a "." after a
     # GRAPH block) raise here, and the caller stages such an update instead.
-    quads = list(ox.parse(prologue + body, format=ox.RdfFormat.TRIG))
+    quads = list(ox.parse(operation.prologue + body, format=ox.RdfFormat.TRIG))
     for quad in quads:
         _named(quad.graph_name)
     return quads
@@ -139,15 +266,16 @@ def _data_quads(text: str, prologue: str, operation: list[Token]) -> list[ox.Qua
 def update_change(store: ox.Store, text: str, scratch: Path) -> Change:
     """The change the SPARQL update ``text`` makes to ``store``."""
     _check_syntax(text)
-    operations = _operations(text)
+    operations = _split(text)
     try:
         blocks = [
-            (operation[0].text.upper(), _data_quads(text, prologue, operation))
-            for prologue, operation in operations or ()
+            (operation.keywords[0], _data_quads(text, operation))
+            for operation in operations
+            if operation.is_data
         ]
     except SyntaxError:
-        operations = None
-    if operations is None:
+        blocks = []
+    if not operations or len(blocks) != len(operations):
         return _staged_change(store, text, scratch)
     added: set[ox.Quad] = set()
     removed: set[ox.Quad] = set()
@@ -171,28 +299,54 @@ def update_change(store: ox.Store, text: str, scratch: Path) -> Change:
 
 
 def _staged_change(store: ox.Store, text: str, scratch: Path) -> Change:
-    """Run ``text`` on a checkpoint of ``store`` and compare the two."""
+    """Run ``text`` on a checkpoint of ``store`` and compare the two where they can differ.
+
+    When the text names every graph it writes (``graphs_written``), only those graphs are
+    compared, and the default graph cannot have changed; otherwise the whole stores are.
+    """
+    named = graphs_written(text)
     folder = Path(tempfile.mkdtemp(prefix="staged-", dir=scratch))
     try:
         store.flush()
         store.backup(str(folder / "store"))
         staged = ox.Store(str(folder / "store"))
-        before_default = store.quads_for_pattern(None, None, None, DEFAULT_GRAPH)
         staged.update(text)
-        if set(staged.quads_for_pattern(None, None, None, DEFAULT_GRAPH)) != set(before_default):
-            raise HttpProblem(403, DEFAULT_GRAPH_REFUSED)
-        old, new = set(named_quads(store)), set(named_quads(staged))
+        if named is None:
+            before, after = _everything(store), _everything(staged)
+            if before.pop(DEFAULT_GRAPH, set()) != after.pop(DEFAULT_GRAPH, set()):
+                raise HttpProblem(403, DEFAULT_GRAPH_REFUSED)
+        else:
+            graphs = [ox.NamedNode(iri) for iri in named]
+            before, after = _graphs(store, graphs), _graphs(staged, graphs)
+        old = set().union(*before.values()) if before else set()
+        new = set().union(*after.values()) if after else set()
         _refuse_blank_nodes(new - old)
-        old_graphs, new_graphs = set(store.named_graphs()), set(staged.named_graphs())
+        created = [g for g in after if g not in before and isinstance(g, ox.NamedNode)]
+        dropped = [g for g in before if g not in after and isinstance(g, ox.NamedNode)]
         del staged
-        return net(
-            store,
-            new - old,
-            old - new,
-            created=new_graphs - old_graphs,
-            dropped=old_graphs - new_graphs,
-        )
+        return net(store, new - old, old - new, created=created, dropped=dropped)
     except OSError as error:  # a SERVICE call to an allow-listed endpoint failed
         raise HttpProblem(502, f"The update could not be completed: {error}") from error
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+Contents = dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, set[ox.Quad]]
+
+
+def _graphs(store: ox.Store, graphs: Iterable[ox.NamedNode]) -> Contents:
+    """The quads of each of ``graphs`` that exists in ``store``."""
+    return {
+        graph: set(store.quads_for_pattern(None, None, None, graph))
+        for graph in graphs
+        if store.contains_named_graph(graph)
+    }
+
+
+def _everything(store: ox.Store) -> Contents:
+    """Every graph of ``store`` with its quads, the default graph too: reads the whole store."""
+    found: Contents = {graph: set() for graph in store.named_graphs()}
+    found[DEFAULT_GRAPH] = set()
+    for quad in store.quads_for_pattern(None, None, None, None):
+        found.setdefault(quad.graph_name, set()).add(quad)
+    return found

@@ -87,12 +87,17 @@ def tokens(text: str) -> list[Token]:
 _PNAME_ESCAPE = re.compile(r"\\(.)")
 
 
-class _Resolver:
+class Resolver:
     """Turns IRI references and prefixed names into absolute IRIs, following PREFIX and BASE."""
 
     def __init__(self) -> None:
         self.base = ""
         self.prefixes: dict[str, str] = {}
+
+    def copy(self) -> Resolver:
+        other = Resolver()
+        other.base, other.prefixes = self.base, dict(self.prefixes)
+        return other
 
     def iri(self, token: Token) -> str | None:
         if token.kind == "iri":
@@ -118,7 +123,7 @@ def outline(text: str) -> Outline:
 def _scan(text: str) -> Outline:
     form: str | None = None
     targets: dict[str, list[str | None]] = {kind: [] for kind in _TARGET_KINDS}
-    resolver = _Resolver()
+    resolver = Resolver()
     items = tokens(text)
     for index, token in enumerate(items):
         if token.kind != "word":
@@ -154,7 +159,7 @@ _remembered_scan = lru_cache(maxsize=1024)(_scan)
 _TARGET_KINDS = ("SERVICE", "LOAD", "FROM", "FROM NAMED")
 
 
-def _target(keyword: str, following: list[Token], resolver: _Resolver) -> tuple[str, str | None]:
+def _target(keyword: str, following: list[Token], resolver: Resolver) -> tuple[str, str | None]:
     """The kind (``FROM NAMED`` apart from ``FROM``) and the IRI after SERVICE [SILENT],
     LOAD [SILENT] or FROM [NAMED]; None when no IRI can be read there."""
     optional = "NAMED" if keyword == "FROM" else "SILENT"

@@ -1,0 +1,93 @@
+"""The change a write makes, worked out before anything is written (engine/changes.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from libassoc.engine.changes import graphs_written, update_change
+from libassoc.engine.problem import HttpProblem
+from libassoc.store import apply, named_quads, open_loaded_store
+
+A, B = "https://e.org/graph/a", "https://e.org/graph/b"
+
+
+@pytest.mark.parametrize(
+    ("text", "graphs"),
+    [
+        ("PREFIX e: <https://e.org/graph/> DELETE { GRAPH e:a { ?s ?p ?o } } "
+         f"INSERT {{ GRAPH <{B}> {{ ?s ?p 1 }} }} WHERE {{ GRAPH e:a {{ ?s ?p ?o }} }}", {A, B}),
+        ("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", None),
+        (f"WITH <{A}> DELETE {{ ?s ?p ?o }} INSERT {{ ?s ?p 2 . }} WHERE {{ ?s ?p ?o }}", {A}),
+        ("DELETE WHERE { GRAPH ?g { ?s ?p ?o } }", None),
+        (f"DELETE WHERE {{ GRAPH <{A}> {{ ?s ?p ?o }} }}", {A}),
+        (f"CLEAR GRAPH <{A}> ; DROP SILENT GRAPH <{B}>", {A, B}),
+        ("CLEAR ALL", None),
+        ("CLEAR DEFAULT", None),
+        (f"COPY <{A}> TO GRAPH <{B}>", {B}),
+        (f"MOVE <{A}> TO <{B}>", {A, B}),
+        (f"MOVE <{A}> TO DEFAULT", None),
+        (f"INSERT {{ GRAPH <{A}> {{ ?s ?p ?o }} }} USING <{B}> WHERE {{ ?s ?p ?o }}", {A}),
+        ("PREFIX e: <https://e.org/graph/> INSERT DATA { GRAPH e:a { e:x e:y e:z } } ; "
+         "PREFIX e: <https://e.org/other/> INSERT DATA { GRAPH e:a { e:x e:y e:z } }",
+         {A, "https://e.org/other/a"}),
+        ("BASE <https://e.org/graph/> INSERT { GRAPH <b> { <x> <y> <z> } } WHERE {}", {B}),
+    ],
+)  # fmt: skip
+def test_the_graphs_an_update_writes(text: str, graphs: set[str] | None) -> None:
+    found = graphs_written(text)
+    assert (None if found is None else set(found)) == graphs
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ox.Store:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.ttl").write_text("<https://e.org/x> <https://e.org/p> 1, 2 .\n")
+    (data / "b.ttl").write_text("<https://e.org/x> <https://e.org/p> 1 .\n")
+    return open_loaded_store([data], tmp_path / "store")
+
+
+GRAPH_A = "https://w3id.org/libassoc/graph/a"
+GRAPH_B = "https://w3id.org/libassoc/graph/b"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # names its graphs: only they are compared
+        f"DELETE {{ GRAPH <{GRAPH_A}> {{ ?s ?p 2 }} }} "
+        f"INSERT {{ GRAPH <{GRAPH_B}> {{ ?s ?p 3 }} }} WHERE {{ GRAPH <{GRAPH_A}> {{ ?s ?p 2 }} }}",
+        # GRAPH ?g: the whole store is compared
+        "DELETE { GRAPH ?g { ?s ?p 2 } } INSERT { GRAPH ?g { ?s ?p 3 } } "
+        "WHERE { GRAPH ?g { ?s ?p 2 } }",
+    ],
+)
+def test_an_update_with_a_where_clause_changes_what_it_would_change(
+    store: ox.Store, tmp_path: Path, text: str
+) -> None:
+    expected = ox.Store()
+    expected.extend(named_quads(store))
+    expected.update(text)
+    apply(store, update_change(store, text, tmp_path), tmp_path / "store")
+    assert set(named_quads(store)) == set(named_quads(expected))
+    merged = {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert {t.object.value for t in merged} == {"1", "3"}
+
+
+def test_an_update_of_the_default_graph_is_refused(store: ox.Store, tmp_path: Path) -> None:
+    with pytest.raises(HttpProblem) as refused:
+        update_change(store, "DELETE { ?s ?p 2 } WHERE { ?s ?p 2 }", tmp_path)
+    assert refused.value.status == 403
+
+
+def test_insert_data_is_read_off_the_text(store: ox.Store, tmp_path: Path) -> None:
+    text = (
+        f"PREFIX e: <https://e.org/> INSERT DATA {{ GRAPH <{GRAPH_A}> {{ e:x e:p 5 }} }} ; "
+        f"DELETE DATA {{ GRAPH <{GRAPH_A}> {{ e:x e:p 1 }} }}"
+    )
+    change = update_change(store, text, tmp_path / "nowhere")  # no checkpoint is staged
+    assert {q.object.value for q in change.added} == {"5"}
+    assert {q.object.value for q in change.removed} == {"1"}
