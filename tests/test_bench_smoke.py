@@ -474,3 +474,31 @@ def test_scale_plot_is_written(tmp_path: Path) -> None:
     target = tmp_path / "scale.png"
     scale_report.plot(runs, target, 60.0)
     assert target.read_bytes().startswith(b"\x89PNG")
+
+
+# --- the named sections of RESULTS.md each mode rewrites ------------------------------------
+
+sections = bench_module("sections")
+
+
+def test_sections_are_replaced_and_kept_by_name() -> None:
+    scale_part = "<!-- scale:start -->\n## Scale\nold\n<!-- scale:end -->\n"
+    served_part = "<!-- served-10m:start -->\n## Served\nold\n<!-- served-10m:end -->\n"
+    text = sections.splice(
+        sections.splice("# Seed\n\nbody\n", "scale", scale_part), "served-10m", served_part
+    )
+    assert text == "# Seed\n\nbody\n\n" + scale_part + "\n" + served_part
+    assert sections.names(text) == ["scale", "served-10m"]
+    assert sections.extract(text, "served-10m") == served_part
+    assert sections.extract(text, "served-1m") == ""
+    newer = served_part.replace("old", "new")
+    replaced = sections.splice(text, "served-10m", newer)
+    assert replaced == text.replace(served_part, newer)  # the scale section is untouched
+    assert sections.extract(replaced, "scale") == scale_part
+    # The seed-size run rewrites the rest and puts every section back, in order.
+    rewritten = sections.keep(replaced, "# Seed, again\n")
+    assert rewritten == "# Seed, again\n\n" + scale_part + "\n" + newer
+    assert sections.keep("no sections\n", "# Seed\n") == "# Seed\n"
+    # A section that is not closed is not one.
+    assert sections.names("<!-- served-10m:start -->\nhalf") == []
+    assert scale_report.START == "<!-- scale:start -->"

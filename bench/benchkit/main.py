@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchkit import datasets, machine, scale_report, synthetic
+from benchkit import datasets, machine, sections, synthetic
 from benchkit.measure import measure
 from benchkit.outcome import DatasetRun, QueryResult
 from benchkit.report import BASELINE, RunInfo, render
@@ -318,11 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             wanted.append(datasets.generated(workdir, plan.synthetic))
         for data in wanted:
             runs.append(bench_dataset(args, data, workdir, plan, selected))
-    # The scale mode's section of the report, if there is one, is kept as it is.
+    # The sections of the scale and served modes, if there are any, are kept as they are.
     previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-    text = render(runs, info)
-    kept = scale_report.extract(previous)
-    args.output.write_text(scale_report.splice(text, kept) if kept else text, encoding="utf-8")
+    args.output.write_text(sections.keep(previous, render(runs, info)), encoding="utf-8")
     log(f"wrote {args.output} in {time.monotonic() - started:.0f} s")
     return 0 if all(not run.failure for run in runs) else 1
 

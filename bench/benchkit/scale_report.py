@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchkit import sections
 from benchkit.outcome import Measurement
 from benchkit.report import fmt_ms, fmt_rate, table
 from benchkit.scale_outcome import (
@@ -29,7 +30,8 @@ from benchkit.scale_outcome import (
 from benchkit.stats import Phase, geometric_mean, percentile
 from benchkit.writes import GSP, KINDS, UPDATE, WriteSeries
 
-START, END = "<!-- scale:start -->", "<!-- scale:end -->"
+SECTION = "scale"
+START, END = sections.markers(SECTION)
 
 # The targets, for 1M triples; at every other size the same limits and ratios are checked.
 COLD_START_LIMIT = 90.0  # seconds
@@ -685,22 +687,12 @@ def render_section(runs: Sequence[SizeRun], info: ScaleInfo, plot_name: str | No
 
 def extract(text: str) -> str:
     """The scale section of a report (markers included), or "" when it has none."""
-    start, end = text.find(START), text.find(END)
-    if start < 0 or end < start:
-        return ""
-    return text[start : end + len(END)] + "\n"
+    return sections.extract(text, SECTION)
 
 
 def splice(text: str, section: str) -> str:
     """``text`` with its scale section replaced by ``section``, or ``section`` appended."""
-    start, end = text.find(START), text.find(END)
-    if start >= 0 and end > start:
-        after = text[end + len(END) :].lstrip("\n")
-        before = text[:start]
-        return before + section + ("\n" + after if after else "")
-    if not text.strip():
-        return section
-    return text.rstrip("\n") + "\n\n" + section
+    return sections.splice(text, SECTION, section)
 
 
 # --- the plot -------------------------------------------------------------------------------
