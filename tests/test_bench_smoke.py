@@ -476,6 +476,15 @@ def test_scale_plot_is_written(tmp_path: Path) -> None:
     assert target.read_bytes().startswith(b"\x89PNG")
 
 
+def test_counts_without_writing(tmp_path: Path) -> None:
+    (tmp_path / "one.nt").write_text("<http://e/a> <http://e/p> <http://e/b> .\n")
+    (tmp_path / "two.nt").write_text(
+        "<http://e/a> <http://e/p> <http://e/b> .\n<http://e/a> <http://e/p> <http://e/c> .\n"
+    )
+    counts = datasets.count([tmp_path])
+    assert (counts.quads, counts.triples, counts.graphs) == (3, 2, 2)
+
+
 # --- the named sections of RESULTS.md each mode rewrites ------------------------------------
 
 sections = bench_module("sections")

@@ -46,6 +46,25 @@ def _read(sources: Sequence[Path]) -> Iterator[ox.Quad]:
             yield ox.Quad(quad.subject, quad.predicate, quad.object, source.graph)
 
 
+class _Tally:
+    """Counts quads as they go by; distinct triples by a hash of their text."""
+
+    def __init__(self) -> None:
+        self.quads = 0
+        self.triples: set[int] = set()
+        self.graphs: set[str] = set()
+
+    def counted(self, quads: Iterator[ox.Quad]) -> Iterator[ox.Quad]:
+        for quad in quads:
+            self.quads += 1
+            self.graphs.add(str(quad.graph_name))
+            self.triples.add(hash(str(quad.triple)))
+            yield quad
+
+    def counts(self) -> Counts:
+        return Counts(self.quads, len(self.triples), len(self.graphs))
+
+
 def write_nquads(sources: Sequence[Path], target: Path, merged: Path | None = None) -> Counts:
     """Write the quads libassoc's loader reads from ``sources`` into one N-Quads file.
 
@@ -55,21 +74,10 @@ def write_nquads(sources: Sequence[Path], target: Path, merged: Path | None = No
     graphs (each distinct triple once) is written there too, as N-Triples: the default graph
     libassoc keeps beside the named graphs.
     """
-    quads = 0
-    triples: set[int] = set()
-    graphs: set[str] = set()
-
-    def counted() -> Iterator[ox.Quad]:
-        nonlocal quads
-        for quad in _read(sources):
-            quads += 1
-            graphs.add(str(quad.graph_name))
-            triples.add(hash(str(quad.triple)))
-            yield quad
-
+    tally = _Tally()
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:
-        ox.serialize(counted(), out, format=ox.RdfFormat.N_QUADS)
+        ox.serialize(tally.counted(_read(sources)), out, format=ox.RdfFormat.N_QUADS)
     if merged is not None:
         seen: set[int] = set()
 
@@ -82,7 +90,15 @@ def write_nquads(sources: Sequence[Path], target: Path, merged: Path | None = No
 
         with merged.open("wb") as out:
             ox.serialize(first_statements(), out, format=ox.RdfFormat.N_TRIPLES)
-    return Counts(quads, len(triples), len(graphs))
+    return tally.counts()
+
+
+def count(sources: Sequence[Path]) -> Counts:
+    """The quads, distinct triples and graphs libassoc's loader reads from ``sources``."""
+    tally = _Tally()
+    for _ in tally.counted(_read(sources)):
+        pass
+    return tally.counts()
 
 
 def prepare(name: str, description: str, sources: Sequence[Path], workdir: Path) -> Dataset:

@@ -21,14 +21,26 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _memory() -> str:
+def meminfo(field: str) -> int | None:
+    """A line of ``/proc/meminfo`` in bytes (``MemTotal``, ``MemAvailable``), None if unknown."""
     try:
         for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
+            name, _, rest = line.partition(":")
+            if name == field:
+                return int(rest.split()[0]) * 1024  # the file counts in KiB
+    except (OSError, ValueError, IndexError):
         pass
-    return "unknown"
+    return None
+
+
+def total_memory() -> int | None:
+    """The machine's memory in bytes."""
+    return meminfo("MemTotal")
+
+
+def _memory() -> str:
+    total = total_memory()
+    return "unknown" if total is None else f"{total / 1024**3:.1f} GiB"
 
 
 def version(package: str) -> str:

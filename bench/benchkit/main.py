@@ -257,17 +257,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated sizes in synthetic triples, e.g. 100k,1m (10k for a quick check)",
     )
     scale.add_argument(
-        "--phase-seconds", type=float, default=1.0, help="time budget per query and concurrency"
+        "--phase-seconds",
+        type=float,
+        help="time budget per query and concurrency (default 1; 5 in served mode)",
     )
     scale.add_argument(
         "--phase-requests",
         type=int,
-        default=100,
-        help="request budget per query at concurrency 1 (twice that at 8)",
+        help="request budget per query at concurrency 1, twice that at 8 (default 100; 20 in "
+        "served mode, which runs concurrency 1 only)",
     )
-    scale.add_argument("--write-count", type=int, default=30, help="writes of each kind")
     scale.add_argument(
-        "--write-budget", type=float, default=120.0, help="most seconds spent on each kind of write"
+        "--write-count", type=int, help="writes of each kind (default 30; 20 in served mode)"
+    )
+    scale.add_argument(
+        "--write-budget",
+        type=float,
+        help="most seconds spent on each kind of write (default 120; 600 in served mode)",
     )
     scale.add_argument(
         "--baseline-max-triples",

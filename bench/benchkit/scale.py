@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import re
 import secrets
 import subprocess
@@ -22,7 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchkit import datasets, machine, synthetic
 from benchkit.main import (
@@ -102,15 +103,24 @@ class Options:
         return self.c1.timeout
 
 
+T = TypeVar("T")
+
+
+def or_default(value: T | None, default: T) -> T:
+    """An option's value, or the mode's own default when it was not given."""
+    return default if value is None else value
+
+
 def options(args: argparse.Namespace) -> Options:
-    timeout = args.timeout if args.timeout is not None else 60.0
+    timeout = or_default(args.timeout, 60.0)
+    requests_, seconds = or_default(args.phase_requests, 100), or_default(args.phase_seconds, 1.0)
     return Options(
         sizes=tuple(parse_sizes(args.scale_sizes)),
-        c1=Budget(args.phase_requests, args.phase_seconds, timeout),
-        c8=Budget(2 * args.phase_requests, args.phase_seconds, timeout),
-        startup_timeout=args.startup_timeout if args.startup_timeout is not None else 900.0,
-        write_count=args.write_count,
-        write_budget=args.write_budget,
+        c1=Budget(requests_, seconds, timeout),
+        c8=Budget(2 * requests_, seconds, timeout),
+        startup_timeout=or_default(args.startup_timeout, 900.0),
+        write_count=or_default(args.write_count, 30),
+        write_budget=or_default(args.write_budget, 120.0),
         baseline_max_triples=args.baseline_max_triples,
         serve_args=tuple(args.serve_arg),
         output=args.output,
@@ -177,24 +187,32 @@ class Life:
 UNCAPPED_ROWS = 100_000_000
 
 
-def libassoc_life(data: ScaleData, folder: Path, opts: Options, token: str) -> Life:
-    port = free_port()
+def libassoc_argv(
+    port: int, store: Path, sources: Sequence[Path], timeout: float, serve_args: Sequence[str]
+) -> tuple[str, ...]:
+    """``libassoc serve`` over ``sources`` with writes allowed, its limits at the client's."""
     argv = [sys.executable, "-m", "libassoc", "serve", "--host", LOOPBACK, "--port", str(port)]
-    argv += ["--store", str(folder / "libassoc-store")]
-    for source in data.sources:
+    argv += ["--store", str(store)]
+    for source in sources:
         argv += ["--data", str(source)]
-    if "--query-timeout" not in opts.serve_args:
+    if "--query-timeout" not in serve_args:
         # libassoc's own limit (30 s by default) would answer 503 before the client's cap that
         # every other server gets; at the cap both give up together.
-        argv += ["--query-timeout", f"{opts.timeout:g}"]
-    if "--max-rows" not in opts.serve_args:
+        argv += ["--query-timeout", f"{timeout:g}"]
+    if "--max-rows" not in serve_args:
         # Oxigraph server has no row cap; at 1M one competency query has 120,009 rows.
         argv += ["--max-rows", str(UNCAPPED_ROWS)]
-    argv += ["--allow-updates", *opts.serve_args]
+    return (*argv, "--allow-updates", *serve_args)
+
+
+def libassoc_life(data: ScaleData, folder: Path, opts: Options, token: str) -> Life:
+    port = free_port()
+    store = folder / "libassoc-store"
+    argv = libassoc_argv(port, store, data.sources, opts.timeout, opts.serve_args)
     base = f"http://{LOOPBACK}:{port}"
     spec = ServerSpec(
         LIBASSOC,
-        tuple(argv),
+        argv,
         f"{base}/sparql",
         SCALE_LOGS / f"libassoc-{data.label}.log",
         opts.startup_timeout,
@@ -327,22 +345,33 @@ class Download:
     status: int  # the last answer's
     lines: int
     waits: int  # 503 answers (dumps not written yet) before it
+    answered: float = 0.0  # from the first request until the last answer's headers arrived
+    size: int = 0  # bytes in the last answer's body
 
 
-async def download(url: str, accept: str, timeout: float, retries: int = 5) -> Download:
-    """Fetch ``url`` whole, counting its lines; after a 503, wait as told and ask again."""
+async def download(
+    url: str, accept: str, timeout: float, retries: int = 5, patience: float = math.inf
+) -> Download:
+    """Fetch ``url`` whole, counting its lines; after a 503, wait as told and ask again.
+
+    At most ``retries`` times, and not once ``patience`` seconds have passed since the first
+    request.
+    """
     started = time.perf_counter()
     waits = 0
     async with client(1, timeout) as http:
         while True:
-            lines = 0
+            lines = size = 0
             async with http.get(url, headers={"Accept": accept}) as response:
+                answered = time.perf_counter() - started
                 async for chunk in response.content.iter_chunked(1 << 20):
                     lines += chunk.count(b"\n")
+                    size += len(chunk)
                 status = response.status
                 retry_after = response.headers.get("Retry-After", "")
-            if status != 503 or waits >= retries:
-                return Download(time.perf_counter() - started, status, lines, waits)
+            elapsed = time.perf_counter() - started
+            if status != 503 or waits >= retries or elapsed >= patience:
+                return Download(elapsed, status, lines, waits, answered, size)
             waits += 1
             pause = float(retry_after) if retry_after.isdigit() else 5.0
             await asyncio.sleep(min(pause, 60.0))

@@ -90,7 +90,12 @@ class Server:
     def check(self) -> bool:
         """Whether the endpoint answers now; raise ServerFailedError if it exited or is too slow."""
         if self._process is None or self._process.poll() is not None:
-            raise ServerFailedError(f"{self.spec.name} exited at start-up\n{self.log_tail()}")
+            code = self._process.returncode if self._process is not None else None
+            # A negative code is the signal that ended it: -9 is SIGKILL (the OOM killer, say).
+            status = f" (exit code {code})" if code is not None else ""
+            raise ServerFailedError(
+                f"{self.spec.name} exited at start-up{status}\n{self.log_tail()}"
+            )
         if answers(self.spec.probe or self.spec.endpoint, timeout=2.0):
             self.startup_seconds = time.monotonic() - self._started
             return True
