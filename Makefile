@@ -8,10 +8,10 @@ BIN := $(VENV)/bin
 APT_PACKAGES := chromium chromium-driver raptor2-utils libapache-jena-java virtuoso-opensource
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale clean
+.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale bench-10m clean
 
 help: ## list the tasks
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(SETUP_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ bench: setup ## benchmark libassoc against rdflib-endpoint; writes bench/RESULTS
 SCALE_SIZES ?= 100k,1m
 bench-scale: setup ## libassoc, Oxigraph and rdflib-endpoint at 100k and 1M triples (RESULTS.md, scale.png)
 	$(BIN)/python bench/run.py --scale-sizes $(SCALE_SIZES)
+
+bench-10m: setup ## libassoc alone at 10M triples: cold start, restart, RSS, writes, dump (RESULTS.md)
+	$(BIN)/python bench/run.py --served 10m
 
 clean: ## remove the environment, the store and build outputs
 	rm -rf $(VENV) var dist node_modules

@@ -511,3 +511,159 @@ def test_sections_are_replaced_and_kept_by_name() -> None:
     # A section that is not closed is not one.
     assert sections.names("<!-- served-10m:start -->\nhalf") == []
     assert scale_report.START == "<!-- scale:start -->"
+
+
+# --- served mode: libassoc alone at one size, its own section of RESULTS.md -----------------
+
+served = bench_module("served")
+served_report = bench_module("served_report")
+
+
+def test_served_options_and_the_scale_defaults() -> None:
+    args = main.parse_args(["--served", "10m"])
+    opts = served.options(args)
+    assert (opts.label, opts.factor) == ("10M", 100.0)
+    assert opts.budget == served.Budget(20, 5.0, 120.0)
+    assert (opts.startup_timeout, opts.write_count) == (2400.0, 20)
+    assert served_report.section_name(opts.label) == "served-10m"
+    picked = [name for _, q in main.queries(opts.queries) if (name := q.name)]
+    assert [name[:5] for name in picked] == [
+        f"cq-{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11)
+    ]
+    argv = scale.libassoc_argv(8000, Path("/s"), [Path("/d")], opts.timeout, opts.serve_args)
+    assert argv[-5:] == ("--query-timeout", "120", "--max-rows", "100000000", "--allow-updates")
+    with pytest.raises(ValueError):
+        served.options(main.parse_args(["--served", "1m,10m"]))
+    # The scale mode keeps its own defaults for the options both modes share.
+    both = scale.options(main.parse_args(["--scale-sizes", "10k"]))
+    assert (both.c1.max_requests, both.c1.seconds, both.c1.timeout) == (100, 1.0, 60.0)
+    assert (both.write_count, both.write_budget, both.startup_timeout) == (30, 120.0, 900.0)
+
+
+def test_log_follower_reads_new_lines_and_a_log_written_anew(tmp_path: Path) -> None:
+    path = tmp_path / "server.log"
+    path.write_text("before\n")
+    follower = served.LogFollower(path)
+    with path.open("a") as out:
+        out.write("one\ntw")
+    follower.read()
+    assert [line for _, line in follower.lines] == ["one"]
+    with path.open("a") as out:
+        out.write("o\n")
+    follower.read()
+    assert [line for _, line in follower.lines] == ["one", "two"]
+    path.write_text("new\n")  # truncated and written again, as a first start does
+    follower.read()
+    assert [line for _, line in follower.lines][-1] == "new"
+
+
+def served_run(**changes: object) -> object:
+    measurement = outcome.Measurement("libassoc", "40 rows", phases=(phase(1, 2, 4, 6),))
+    slow = outcome.Measurement("libassoc", "7 rows", phases=(phase(1, 9000),))
+    failed = outcome.Measurement("libassoc", failure="timeout (> 120 s)")
+    base = served_report.ServedRun(
+        "10M",
+        100.0,
+        counts=datasets.Counts(10_045_000, 10_012_000, 88),
+        generation=served_report.Generation(61.0, 40.0, 16, 1_400_000_000, 4_200_000_000),
+        cold_start=840.0,
+        cold_log=(
+            (0.5, "Loading the data into the store at /tmp/x."),
+            (0.5, "  loading file 1 of 72: a.ttl"),
+            (9.0, "  loading file 10 of 72: b.ttl"),
+            (60.0, "  loading file 70 of 72: c.nt"),
+            (70.0, "  loading file 72 of 72: d.nt"),
+            (120.0, "Validating the whole store against the shapes and checks."),
+            (840.0, 'INFO: "GET /sparql?query=ASK HTTP/1.1" 200 OK | x'),
+        ),
+        restart=2.5,
+        peaks={"cold start": 11_500_000_000, "serving": 3_000_000_000, "restart": 900_000_000},
+        memory_total=25_000_000_000,
+        memory_available=24_000_000_000,
+        memory_available_low=12_000_000_000,
+        store_size=3_000_000_000,
+        dump=served_report.DumpFetch(
+            200, 400.0, 3.5, 1_600_000_000, 10_045_000, 4, writers=((-0.2, 395.0), (900, 1200))
+        ),
+        queries=(
+            served_report.ServedQuery("cq-01-x", "select", measurement),
+            served_report.ServedQuery("cq-11-y", "select", slow),
+            served_report.ServedQuery("cq-02-z", "select", failed),
+        ),
+        writes={
+            writes.GSP: writes.WriteSeries((0.04, 0.05, 0.06)),
+            writes.UPDATE: writes.WriteSeries((0.05,), ("HTTP 422: Refused.",)),
+        },
+        seconds=2400.0,
+    )
+    from dataclasses import replace
+
+    return replace(base, **changes)
+
+
+SERVED_INFO = served_report.ServedInfo(
+    "2026-01-01 00:00 UTC", {"CPU": "2 cores"}, {"size": "10M"}, "bench/run.py --served 10m"
+)
+
+
+def test_served_section_renders() -> None:
+    section = served_report.render_section(served_run(), SERVED_INFO)
+    assert section.startswith("<!-- served-10m:start -->\n## Served at `10M`: libassoc alone: ")
+    assert section.endswith("<!-- served-10m:end -->\n")
+    for line in (
+        "| data | 10,045,000 quads in 88 named graphs (the shipped data and synthetic scale 100); "
+        "10,012,000 distinct triples in the default graph, their merge |",
+        "| cold start, until `/sparql` answers | 840 s (14.0 min) |",
+        "| peak RSS of the process tree, during the cold start (loading, validation) "
+        "| 11.5 GB (46% of the machine's memory) |",
+        "| peak RSS of the process tree, during the restart "
+        "| 900 MB (4% of the machine's memory) |",
+        "| restart on the same store, until `/sparql` answers | 2.50 s |",
+        "| first N-Quads dump: `GET /dumps/libassoc.nq` answered 200 | 400 s (6.7 min) after "
+        "`/sparql` answered, after 4 answer(s) 503 with Retry-After |",
+        "| its writer process (`libassoc.publication`, seen in /proc) | seen from 0.20 s before "
+        "to 395 s after `/sparql` answered (and 1 more run(s) later, after the writes) |",
+        "| N-Quads dump | 1,600 MB, 10,045,000 quads, downloaded in 3.50 s |",
+        "| one-entity write, Graph Store POST | median 50.0 ms, p99 60.0 ms; "
+        "3 of 3 accepted (2xx) |",
+        "| one-entity write, SPARQL INSERT DATA | median 50.0 ms, p99 50.0 ms; 1 of 2 accepted "
+        "(2xx) |",
+        "- SPARQL INSERT DATA: 1 of 2 writes failed: HTTP 422: Refused.",
+        "| query medians, geometric mean | 190 ms over 2 of 3 queries |",
+        "| the machine's memory | 25.0 GB (23.3 GiB); 24.0 GB available at the start, "
+        "12.0 GB at the lowest during the run |",
+        "| `cq-01-x` | select | 40 rows | 3 | 4.00 | 6.00 |",
+        "| `cq-02-z` | select | timeout (> 120 s) | 0 |  |  |",
+        "|  | (2 more lines of the same kind) |",
+        "| 120 | `Validating the whole store against the shapes and checks.` |",
+    ):
+        assert line in section, line
+    assert "loading file 10 of 72" not in section  # the middle of the loading is left out
+    assert "200 OK \\| x" in section  # a | in a log line does not break the table
+    assert "stopped short" not in section
+
+
+def test_a_failed_served_run_says_why_and_replaces_only_its_section() -> None:
+    failed = served_run(
+        cold_start=None,
+        restart=None,
+        dump=None,
+        queries=(),
+        writes={},
+        peaks={"cold start": 20_000_000_000},
+        failure="libassoc exited at start-up (exit code -9)\nValidating the whole store",
+    )
+    section = served_report.render_section(failed, SERVED_INFO)
+    assert (
+        "**The run stopped short:**\n\n```\nlibassoc exited at start-up (exit code -9)" in section
+    )
+    assert "| cold start, until `/sparql` answers | - |" in section
+    assert "not asked (the server did not answer)" in section
+    assert "| 20.0 GB (80% of the machine's memory) |" in section
+    seed = report.render([], INFO)
+    scale_part = scale_report.START + "\nscale\n" + scale_report.END + "\n"
+    text = served_report.splice(scale_report.splice(seed, scale_part), failed, section)
+    again = served_report.splice(text, failed, section.replace("exit code -9", "exit code 1"))
+    assert again.count("<!-- served-10m:start -->") == 1 and "exit code 1" in again
+    assert scale_report.extract(again) == scale_part
+    assert again.startswith(seed.rstrip())

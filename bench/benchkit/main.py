@@ -295,11 +295,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     scale.add_argument(
         "--workdir", type=Path, help="where to generate data and stores (default: a temporary one)"
     )
+    served = parser.add_argument_group(
+        "served mode",
+        "libassoc alone over generated data of one size (the scale mode's options above apply); "
+        "writes only its own section of the report (see bench/README.md)",
+    )
+    served.add_argument(
+        "--served",
+        metavar="SIZE",
+        help="one size in synthetic triples, e.g. 10m (10k for a quick check)",
+    )
+    served.add_argument(
+        "--dump-patience",
+        type=float,
+        default=3600.0,
+        help="most seconds to keep asking for the first N-Quads dump while it answers 503",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.served:
+        from benchkit import served  # it builds on the scale mode
+
+        return served.main(args)
     if args.scale_sizes:
         from benchkit import scale  # it builds on this module
 
