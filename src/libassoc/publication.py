@@ -1,8 +1,9 @@
-"""One generation of what the server publishes about the whole dataset: the dumps and the VoID.
+"""One generation of what the server publishes about the whole dataset: the dumps, the VoID and
+the list of pages its sitemap gives.
 
-Both read every quad, so the server has them written by a process of its own, from a checkpoint,
-while it goes on answering: ``python -m libassoc.publication CHECKPOINT FOLDER``. The folder is
-complete once ``void.nt`` is in it; it is written last.
+All of them read every quad, so the server has them written by a process of its own, from a
+checkpoint, while it goes on answering: ``python -m libassoc.publication CHECKPOINT FOLDER``.
+The folder is complete once ``void.nt`` is in it; it is written last.
 """
 
 from __future__ import annotations
@@ -14,18 +15,37 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from libassoc import dumps
+from libassoc.namespaces import BASE
+from libassoc.store import DEFAULT_GRAPH
 from libassoc.void import describe_dataset
 
 VOID_FILE = "void.nt"
+PAGES_FILE = "pages.txt"
+SERVICE_PAGES = ("", "ontology", "shapes", ".well-known/void", "dumps/")
+
+
+def document_paths(store: ox.Store) -> list[str]:
+    """The path of every IRI of ours the store mentions, its hash part dropped (one page each)."""
+    paths: set[str] = set(SERVICE_PAGES)
+    for quad in store.quads_for_pattern(None, None, None, DEFAULT_GRAPH):
+        for node in (quad.subject, quad.object):
+            if isinstance(node, ox.NamedNode) and node.value.startswith(BASE):
+                paths.add(node.value[len(BASE) :].partition("#")[0])
+    return sorted(paths)
 
 
 def write_generation(store: ox.Store, folder: Path) -> None:
-    """Every dump, its checksums, and the VoID and DCAT that describe them, into ``folder``."""
+    """Every dump, its checksums, the pages, and the VoID and DCAT describing them."""
     dumps.write_all(store, folder)
+    (folder / PAGES_FILE).write_text("".join(f"{path}\n" for path in document_paths(store)))
     triples = describe_dataset(store, folder)
     pending = folder / (VOID_FILE + ".part")
     pending.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
     pending.rename(folder / VOID_FILE)
+
+
+def read_pages(folder: Path) -> list[str]:
+    return (folder / PAGES_FILE).read_text().splitlines()
 
 
 def read_void(folder: Path) -> list[ox.Triple]:

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from libassoc import dumps
 from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import BASE, SHAPES_IRI
-from libassoc.publication import read_void
+from libassoc.publication import read_pages, read_void
 from libassoc.store import DEFAULT_GRAPH
 from libassoc.void import dataset_iri
 from libassoc.web import dumps_route
@@ -175,10 +175,10 @@ def style() -> Response:
 
 
 @router.api_route("/sitemap.xml", methods=READ, include_in_schema=False)
-def sitemap_xml(request: Request) -> Response:
-    with service_of(request).reading() as store:
-        body = sitemap(store, str(request.base_url))
-    return Response(body, media_type="application/xml")
+async def sitemap_xml(request: Request) -> Response:
+    """The pages of the newest generation whose dumps are written, listed with them."""
+    paths = read_pages(await current_dumps(request))
+    return Response(sitemap(paths, str(request.base_url)), media_type="application/xml")
 
 
 @router.api_route("/robots.txt", methods=READ, include_in_schema=False)
