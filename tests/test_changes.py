@@ -34,6 +34,8 @@ A, B = "https://e.org/graph/a", "https://e.org/graph/b"
          "PREFIX e: <https://e.org/other/> INSERT DATA { GRAPH e:a { e:x e:y e:z } }",
          {A, "https://e.org/other/a"}),
         ("BASE <https://e.org/graph/> INSERT { GRAPH <b> { <x> <y> <z> } } WHERE {}", {B}),
+        # a relative IRI against a base that cannot resolve it: any graph may change
+        ("BASE <urn:x:y> INSERT { GRAPH <b> { <x> <y> <z> } } WHERE {}", None),
     ],
 )  # fmt: skip
 def test_the_graphs_an_update_writes(text: str, graphs: set[str] | None) -> None:
@@ -91,3 +93,30 @@ def test_insert_data_is_read_off_the_text(store: ox.Store, tmp_path: Path) -> No
     change = update_change(store, text, tmp_path / "nowhere")  # no checkpoint is staged
     assert {q.object.value for q in change.added} == {"5"}
     assert {q.object.value for q in change.removed} == {"1"}
+
+
+def test_a_graph_is_cleared_dropped_and_moved(store: ox.Store, tmp_path: Path) -> None:
+    cleared = update_change(store, f"CLEAR GRAPH <{GRAPH_A}>", tmp_path)
+    assert {q.graph_name.value for q in cleared.removed} == {GRAPH_A} and not cleared.added
+    dropped = update_change(store, f"DROP GRAPH <{GRAPH_A}>", tmp_path)
+    assert len(dropped.removed) == 2 and dropped.dropped == {ox.NamedNode(GRAPH_A)}
+    moved = update_change(store, f"MOVE <{GRAPH_A}> TO <{GRAPH_B}>", tmp_path)
+    assert {q.object.value for q in moved.added} == {"2"}
+
+
+def test_an_update_that_cannot_be_carried_out_is_a_client_error(
+    store: ox.Store, tmp_path: Path
+) -> None:
+    with pytest.raises(HttpProblem) as refused:
+        update_change(store, "DROP GRAPH <https://e.org/graph/missing>", tmp_path)
+    assert refused.value.status == 400 and "missing" in refused.value.message
+
+
+def test_a_triple_term_is_refused(store: ox.Store, tmp_path: Path) -> None:
+    text = (
+        f"INSERT DATA {{ GRAPH <{GRAPH_A}> {{ <https://e.org/x> <https://e.org/says> "
+        "<<( <https://e.org/x> <https://e.org/p> 1 )>> } }"
+    )
+    with pytest.raises(HttpProblem) as refused:
+        update_change(store, text, tmp_path)
+    assert refused.value.status == 400 and "triple term" in refused.value.message

@@ -171,6 +171,7 @@ def test_a_generation_nobody_reads_any_more_is_removed(tmp_path: Path) -> None:
         assert count(await running) == 2000 * 2000
         assert count(await dispatcher.submit(COUNT)) == 10  # the worker moves to generation 1
         assert not first.path.exists() and checkpoints.generations() == [1]
+        assert not checkpoints.acquire(first), "a removed checkpoint has no readers to count"
 
     with_dispatcher(tmp_path, 2000, body)
 

@@ -6,8 +6,9 @@ for nested shapes and the two-way link rules). So a change's focus nodes are the
 describes, the IRIs it points at, and the nodes that point at what it describes; the
 neighbourhood holds, for each focus node, its triples, the triples pointing at it, and the
 triples of what it points at, plus the ontology (class and property hierarchies). Incoming
-``rdf:type`` links are left out: no shape reads a class's instances, and a class such as
-``schema:Organization`` is pointed at by half the store.
+``rdf:type`` links are left out: a class such as ``schema:Organization`` is pointed at by half
+the store, and its instances matter to the shapes only through the class hierarchy, whose
+changes are validated with the whole store (``validation.changes_vocabulary``).
 
 Every quad read from the store is counted, so tests can prove that a write reads in proportion
 to what it touches.
@@ -29,7 +30,7 @@ TYPE = ox.NamedNode(str(RDF.type))
 
 
 class Neighbourhood:
-    """The after-change view of ``store`` around ``change``; ``graph`` is the ontology's graph."""
+    """The after-change view of ``store`` around ``change``; ``ontology_graph`` is read whole."""
 
     def __init__(self, store: Dataset, change: Change, ontology_graph: ox.NamedNode) -> None:
         self._store = store

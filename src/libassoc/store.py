@@ -302,6 +302,8 @@ def apply(store: ox.Store, change: Change, path: Path | None) -> None:
         _carry_out(store, planned)
         return
     journal = Journal(path)
+    # A change that failed half way in this process is finished before the next one starts.
+    journal.recover(store)
     journal.write(planned)
     _carry_out(store, planned)
     journal.discard()

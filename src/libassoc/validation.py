@@ -9,6 +9,8 @@ the reference that every shape fixture is also run through.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,14 +22,14 @@ import pyshacl_turbo
 from pyshacl_turbo import __version__ as engine_version
 from pyshacl_turbo.rdf import Input
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
 from libassoc.catalog import NamedQuery, run
 from libassoc.loader import DataFileError, discover, fingerprint
-from libassoc.namespaces import ONTOLOGY_IRI, bind_prefixes
+from libassoc.namespaces import LA, ONTOLOGY_IRI, bind_prefixes
 from libassoc.neighbourhood import Neighbourhood, as_store
-from libassoc.store import DEFAULT_GRAPH
+from libassoc.store import DEFAULT_GRAPH, Change, apply
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class Shapes:
             )
         except (pyshacl_turbo.ValidationFailure, pyshacl_turbo.ReportableRuntimeError) as error:
             raise ShapesError(f"validation failed to run: {error}") from error
+        except ValueError as error:  # the engine's reader refuses RDF 1.2 triple terms
+            raise ShapesError(f"the data cannot be validated: {error}") from error
         if not isinstance(report, Graph):
             raise ShapesError(f"validation failed to run: {report!r}")
         violations = tuple(sorted(_violations(report), key=lambda v: (v.shape, v.focus, v.path)))
@@ -227,6 +231,62 @@ def validate_around(
             )
     incident = as_store(neighbourhood.incident)
     return _with_checks(outcome, tuple(check_violations(incident, checks)))
+
+
+_TYPE = ox.NamedNode(str(RDF.type))
+# Statements that shape what every instance of a class or user of a property must be: a change
+# to them can break nodes anywhere in the store, far outside its neighbourhood.
+_HIERARCHY = frozenset(
+    ox.NamedNode(str(term))
+    for term in (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty)
+)
+_TERM_KINDS = frozenset(
+    ox.NamedNode(str(term))
+    for term in (
+        OWL.Class, RDFS.Class, RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty,
+        OWL.AnnotationProperty,
+    )
+)  # fmt: skip
+
+
+LA_NAMESPACE = str(LA._NS)
+
+
+def changes_vocabulary(change: Change) -> bool:
+    """Whether ``change`` says what a class or property is, or anything about one of ours."""
+    for quad in change.quads:
+        if quad.predicate in _HIERARCHY:
+            return True
+        if quad.predicate == _TYPE and quad.object in _TERM_KINDS:
+            return True
+        if isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(LA_NAMESPACE):
+            return True
+    return False
+
+
+def validate_whole_after(
+    store: ox.Store,
+    change: Change,
+    shapes: Shapes,
+    checks: Iterable[NamedQuery],
+    scratch: Path,
+) -> ValidationOutcome:
+    """Validate the whole store as it would be after ``change``, on a checkpoint of it.
+
+    For the changes no neighbourhood bounds (``changes_vocabulary``): it costs what validating
+    the whole store costs, and leaves ``store`` untouched.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="whole-", dir=scratch))
+    try:
+        store.flush()
+        store.backup(str(folder / "store"))
+        staged = ox.Store(str(folder / "store"))
+        apply(staged, change, None)
+        outcome = validate_store(staged, shapes, checks)
+        del staged
+        return outcome
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def conformance_key(

@@ -39,14 +39,22 @@ def _named(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> ox.NamedNode
     return graph
 
 
-def _refuse_blank_nodes(quads: Iterable[ox.Quad]) -> None:
+def _refuse_unpublishable(quads: Iterable[ox.Quad]) -> None:
+    """400 for a blank node or an RDF 1.2 triple term: the published data has neither."""
     for quad in quads:
-        if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
-            raise HttpProblem(
-                400,
-                f"The write adds a blank node ({quad.triple}); the published data has none, so "
-                "give every node an IRI.",
-            )
+        for term in (quad.subject, quad.object):
+            if isinstance(term, ox.BlankNode):
+                raise HttpProblem(
+                    400,
+                    f"The write adds a blank node ({quad.triple}); the published data has none, "
+                    "so give every node an IRI.",
+                )
+            if isinstance(term, ox.Triple):
+                raise HttpProblem(
+                    400,
+                    f"The write adds a triple term ({quad.triple}); the published data is RDF 1.1 "
+                    "and its validation cannot read RDF 1.2 triple terms.",
+                )
 
 
 def _graph_quads(store: ox.Store, graph: ox.NamedNode) -> list[ox.Quad]:
@@ -55,7 +63,7 @@ def _graph_quads(store: ox.Store, graph: ox.NamedNode) -> list[ox.Quad]:
 
 def replace_graph(store: ox.Store, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
     """Graph Store PUT: ``graph`` holds exactly ``quads`` afterwards."""
-    _refuse_blank_nodes(quads)
+    _refuse_unpublishable(quads)
     kept = set(quads)
     old = [q for q in _graph_quads(store, graph) if q not in kept]
     return net(store, quads, old, created=[graph])
@@ -63,7 +71,7 @@ def replace_graph(store: ox.Store, graph: ox.NamedNode, quads: list[ox.Quad]) ->
 
 def add_to_graph(store: ox.Store, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
     """Graph Store POST: ``quads`` join ``graph``, which is made if it did not exist."""
-    _refuse_blank_nodes(quads)
+    _refuse_unpublishable(quads)
     return net(store, quads, (), created=[graph])
 
 
@@ -75,13 +83,20 @@ def drop_graph(store: ox.Store, graph: ox.NamedNode) -> Change:
 
 
 def _check_syntax(text: str) -> None:
-    """Oxigraph's verdict on the text, run against an empty store so that nothing is read."""
+    """400 when Oxigraph cannot parse the text.
+
+    pyoxigraph has no parser apart from the evaluator, so the update runs against an empty
+    store: only a syntax error counts here. What it does to real data (a CLEAR of a graph that
+    the empty store lacks) is found out on the data itself.
+    """
     try:
         ox.Store().update(text)
     except SyntaxError as error:
         raise HttpProblem(
             400, f"The update is not valid SPARQL: {parser_message(error)}"
         ) from error
+    except (RuntimeError, ValueError, OSError):
+        pass
 
 
 @dataclass(frozen=True)
@@ -171,7 +186,7 @@ def _block_graphs(block: list[Token], names: Resolver, default: str | None) -> s
         if depth != 1 or (token.kind == "other" and token.text == "."):
             continue
         if token.kind == "word" and token.text.upper() == "GRAPH" and index < len(block):
-            graph = names.iri(block[index])
+            graph = _absolute(names.iri(block[index]))
             if graph is None:
                 return None
             found.add(graph)
@@ -198,7 +213,13 @@ def _graph_operand(items: list[Token], index: int, names: Resolver) -> str | Non
     """The graph named at ``items[index]`` after an optional GRAPH; None for DEFAULT or other."""
     if index < len(items) and items[index].kind == "word" and items[index].text.upper() == "GRAPH":
         index += 1
-    return names.iri(items[index]) if index < len(items) else None
+    return _absolute(names.iri(items[index])) if index < len(items) else None
+
+
+def _absolute(iri: str | None) -> str | None:
+    """``iri`` when it is absolute; None for what the resolver could not resolve (a relative IRI
+    against a base such as ``urn:``), so that the caller compares every graph instead."""
+    return iri if iri is not None and ":" in iri else None
 
 
 def graphs_written(text: str) -> frozenset[str] | None:
@@ -227,7 +248,11 @@ def graphs_written(text: str) -> frozenset[str] | None:
                 return None
             written.update((source, target) if words[0] == "MOVE" else (target,))
             continue
-        with_graph = names.iri(items[1]) if words[0] == "WITH" and len(items) > 1 else None
+        with_graph = (
+            _absolute(names.iri(items[1])) if words[0] == "WITH" and len(items) > 1 else None
+        )
+        if words[0] == "WITH" and with_graph is None:
+            return None
         index = 2 if words[0] == "WITH" else 0
         # DELETE { } INSERT { } (USING ...) WHERE { }, DELETE WHERE { }, INSERT/DELETE DATA { }
         while index < len(items):
@@ -282,7 +307,7 @@ def update_change(store: ox.Store, text: str, scratch: Path) -> Change:
     # Operations run in order: a later one sees what an earlier one did.
     for keyword, quads in blocks:
         if keyword == "INSERT":
-            _refuse_blank_nodes(quads)
+            _refuse_unpublishable(quads)
             for quad in quads:
                 if quad in removed:
                     removed.discard(quad)
@@ -310,7 +335,10 @@ def _staged_change(store: ox.Store, text: str, scratch: Path) -> Change:
         store.flush()
         store.backup(str(folder / "store"))
         staged = ox.Store(str(folder / "store"))
-        staged.update(text)
+        try:
+            staged.update(text)
+        except (RuntimeError, ValueError) as error:  # e.g. CLEAR GRAPH of a graph that is not there
+            raise HttpProblem(400, f"The update cannot be carried out: {error}") from error
         if named is None:
             before, after = _everything(store), _everything(staged)
             if before.pop(DEFAULT_GRAPH, set()) != after.pop(DEFAULT_GRAPH, set()):
@@ -320,7 +348,7 @@ def _staged_change(store: ox.Store, text: str, scratch: Path) -> Change:
             before, after = _graphs(store, graphs), _graphs(staged, graphs)
         old = set().union(*before.values()) if before else set()
         new = set().union(*after.values()) if after else set()
-        _refuse_blank_nodes(new - old)
+        _refuse_unpublishable(new - old)
         created = [g for g in after if g not in before and isinstance(g, ox.NamedNode)]
         dropped = [g for g in before if g not in after and isinstance(g, ox.NamedNode)]
         del staged

@@ -60,9 +60,14 @@ class Checkpoints:
     def take(self, store: ox.Store, generation: int) -> Checkpoint:
         """A checkpoint of ``store`` as it is now, which becomes the latest."""
         path = self.root / f"{generation:08d}"
-        store.flush()
-        store.backup(str(path))
-        checkpoint = Checkpoint(generation, path, _graph_names(store))
+        shutil.rmtree(path, ignore_errors=True)  # what a failed attempt at it left
+        try:
+            store.flush()
+            store.backup(str(path))
+            checkpoint = Checkpoint(generation, path, _graph_names(store))
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         with self._lock:
             self._taken[generation] = checkpoint
             self._readers.setdefault(generation, 0)
@@ -70,9 +75,13 @@ class Checkpoints:
         self._sweep(previous)
         return checkpoint
 
-    def acquire(self, checkpoint: Checkpoint) -> None:
+    def acquire(self, checkpoint: Checkpoint) -> bool:
+        """Count one more reader; False when the checkpoint is already removed."""
         with self._lock:
-            self._readers[checkpoint.generation] = self._readers.get(checkpoint.generation, 0) + 1
+            if checkpoint.generation not in self._taken:
+                return False
+            self._readers[checkpoint.generation] += 1
+            return True
 
     def release(self, checkpoint: Checkpoint) -> None:
         with self._lock:

@@ -94,9 +94,13 @@ class Dispatcher:
     @contextmanager
     def reading(self) -> Iterator[ox.Store]:
         """The current checkpoint, read-only, kept for as long as the caller reads it."""
-        assert self._current is not None  # noqa: S101 (start comes first)
-        checkpoint, view = self._current
-        self.pool.checkpoints.acquire(checkpoint)
+        while True:
+            # Read on a thread of its own while the event loop may move on to a newer
+            # checkpoint and let this one go: then take the newer one.
+            assert self._current is not None  # noqa: S101 (start comes first)
+            checkpoint, view = self._current
+            if self.pool.checkpoints.acquire(checkpoint):
+                break
         try:
             yield view
         finally:

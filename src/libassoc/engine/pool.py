@@ -54,7 +54,12 @@ class Worker:
             stdout=subprocess.PIPE,
         )
         worker = cls(process)
-        if not worker.open(checkpoint, time.monotonic() + STARTUP_SECONDS):
+        try:
+            opened = worker.open(checkpoint, time.monotonic() + STARTUP_SECONDS)
+        except WorkerGone:
+            worker.kill()
+            raise
+        if not opened:
             worker.kill()
             raise WorkerGone("a new query worker did not start in time")
         return worker

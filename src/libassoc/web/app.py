@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ class OpenedStore:
     store: ox.Store
     location: Path
     shapes: Shapes
+    temporary: bool = False  # a store of the server's own, removed when it stops
 
 
 def _quiet(_: str) -> None:
@@ -46,6 +48,7 @@ def open_checked_store(config: ServerConfig, say: Callable[[str], None] = _quiet
     disk (its readers open checkpoints of it): without ``config.store``, one in a temporary
     folder.
     """
+    temporary = config.store is None
     location = config.store or Path(tempfile.mkdtemp(prefix="libassoc-store-")) / "store"
     checks = QueryCatalog.from_dir(config.paths.queries).checks()
     store, shapes = open_conforming(
@@ -56,7 +59,7 @@ def open_checked_store(config: ServerConfig, say: Callable[[str], None] = _quiet
         config.paths.conformance_stamps,
         say,
     )
-    return OpenedStore(store, location, shapes)
+    return OpenedStore(store, location, shapes, temporary)
 
 
 def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastAPI:
@@ -89,6 +92,8 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
         finally:
             service.queries.close()
             checkpoints.close()
+            if ready.temporary:
+                shutil.rmtree(ready.location.parent, ignore_errors=True)
 
     app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
     # Any site may query; no credentials, so a page elsewhere cannot act as a logged-in user.

@@ -15,7 +15,7 @@ class ServerConfig:
 
     paths: Paths = field(default_factory=Paths)
     data: tuple[Path, ...] = ()
-    store: Path | None = None  # None: an in-memory store
+    store: Path | None = None  # None: a store in a temporary folder, removed at the end
     query_timeout: float = 30.0
     max_result_rows: int = 100_000
     max_request_bytes: int = 1_000_000

@@ -12,6 +12,7 @@ only before the first are complete does a request wait for them (then 503 with R
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sys
@@ -119,8 +120,11 @@ class Publications:
         return self.latest
 
     async def close(self) -> None:
+        """Stop writing; the writer process is ended before its folder goes."""
         if self._writing is not None:
             self._writing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writing
 
 
 async def _write(checkpoint: Checkpoint, folder: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from libassoc.engine.checkpoint import Checkpoint, Checkpoints
 from libassoc.engine.dispatch import Dispatcher
 from libassoc.validation import Shapes
 from libassoc.web.config import ServerConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,8 +54,16 @@ class Service:
         The new graph list takes effect together with the new data (no wait in between), so a
         request is never checked against one generation and answered from another.
         """
-        checkpoint = await asyncio.to_thread(self.checkpoints.take, self.store, self.generation + 1)
-        await self.queries.publish(checkpoint)
+        try:
+            checkpoint = await asyncio.to_thread(
+                self.checkpoints.take, self.store, self.generation + 1
+            )
+            await self.queries.publish(checkpoint)
+        except (OSError, RuntimeError):
+            # The write is committed: its client hears so. Readers stay on the generation
+            # before it until a later write publishes again.
+            log.exception("could not publish generation %d", self.generation + 1)
+            return
         self.generation, self.graphs = checkpoint.generation, frozenset(checkpoint.graphs)
         for follow in self.on_publish:
             follow(checkpoint)

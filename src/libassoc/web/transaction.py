@@ -1,10 +1,11 @@
 """A write as a transaction: its change worked out, validated around it, then applied whole.
 
 The change is read off the request against the live store (``engine/changes.py``), validated on
-its neighbourhood (the store conformed before it, so only what it touches can break), and only
-then applied, with its journal, so a refused write leaves the store exactly as it was and an
-accepted one is never half there. Everything happens under the write lock, and the readers move
-to the new generation's checkpoint afterwards.
+its neighbourhood (the store conformed before it, so only what it touches can break; a change
+to what a class or property is can break nodes anywhere, and is validated with the whole store),
+and only then applied, with its journal, so a refused write leaves the store exactly as it was
+and an accepted one is never half there. Everything happens under the write lock, and the
+readers move to the new generation's checkpoint afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_GRAPH_IRI
 from libassoc.neighbourhood import Neighbourhood
 from libassoc.store import Change, apply
-from libassoc.validation import ValidationOutcome, validate_around
+from libassoc.validation import (
+    ValidationOutcome,
+    changes_vocabulary,
+    validate_around,
+    validate_whole_after,
+)
 from libassoc.web.state import Service
 
 ChangeOf = Callable[[ox.Store], Change]
@@ -46,8 +52,13 @@ async def commit(service: Service, change_of: ChangeOf) -> ValidationOutcome | N
         if not change:
             return None, False
         _refuse_ontology_changes(change)
-        around = Neighbourhood(service.store, change, ONTOLOGY_GRAPH)
-        outcome = validate_around(around, service.shapes, checks)
+        if changes_vocabulary(change):
+            outcome = validate_whole_after(
+                service.store, change, service.shapes, checks, service.checkpoints.root
+            )
+        else:
+            around = Neighbourhood(service.store, change, ONTOLOGY_GRAPH)
+            outcome = validate_around(around, service.shapes, checks)
         if not outcome.conforms:
             return outcome, False
         apply(service.store, change, service.location)

@@ -53,7 +53,7 @@ async def update(request: Request) -> Response:
     found = outline(text)
     check_loads(found)
     check_services(found, service.config.allowed_service_endpoints)
-    refused = await commit(service, _change(text, service.checkpoints.root.parent))
+    refused = await commit(service, _change(text, service.checkpoints.root))
     if refused is not None:
         return report_response(refused, request.headers.get("accept"))
     return Response(status_code=204)
