@@ -64,8 +64,13 @@ async def commit(service: Service, change_of: ChangeOf) -> ValidationOutcome | N
         apply(service.store, change, service.location)
         return None, True
 
-    async with service.write_lock:
-        refused, changed = await asyncio.to_thread(run)
-        if changed:
-            await service.publish()
-        return refused
+    async def locked() -> ValidationOutcome | None:
+        async with service.write_lock:
+            refused, changed = await asyncio.to_thread(run)
+            if changed:
+                await service.publish()
+            return refused
+
+    # Shielded: a client that goes away (or a shutdown) cannot release the lock while the
+    # thread is still applying the change, nor leave an applied change unpublished.
+    return await asyncio.shield(locked())
