@@ -667,3 +667,25 @@ def test_a_failed_served_run_says_why_and_replaces_only_its_section() -> None:
     assert again.count("<!-- served-10m:start -->") == 1 and "exit code 1" in again
     assert scale_report.extract(again) == scale_part
     assert again.startswith(seed.rstrip())
+
+
+def test_a_source_that_changes_during_the_run_is_noted(tmp_path: Path) -> None:
+    machine = bench_module("machine")
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    code = tmp_path / "src" / "pkg" / "mod.py"
+    code.write_text("A = 1\n")
+    before = machine.source_digest(tmp_path)
+    (tmp_path / "src" / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "src" / "pkg" / "__pycache__" / "mod.pyc").write_bytes(b"\0")
+    assert machine.source_digest(tmp_path) == before  # compiled files do not count
+    code.write_text("A = 2\n")
+    after = machine.source_digest(tmp_path)
+    assert after != before
+    assert served_report.source_note(("abc", before), ("abc", before)) == ""
+    note = served_report.source_note(("abc", before), ("def", after))
+    assert note.startswith(
+        "`src/` changed while this ran (commit abc at the start, def at the end)"
+    )
+    assert "edited in the working tree" in served_report.source_note(
+        ("abc", before), ("abc", after)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import subprocess
@@ -51,7 +52,7 @@ def version(package: str) -> str:
         return "not installed"
 
 
-def _commit(root: Path) -> str:
+def commit(root: Path) -> str:
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
@@ -64,6 +65,24 @@ def _commit(root: Path) -> str:
     return out.stdout.strip()
 
 
+def source_digest(root: Path) -> str:
+    """A digest of every file under ``src/``: it changes whenever the code the servers run does.
+
+    A long run reads the working tree, not a commit: a process started later (a query worker,
+    a dump writer, a restart) runs whatever ``src/`` holds by then.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in (root / "src").rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # removed while we read
+            continue
+    return digest.hexdigest()
+
+
 def facts(root: Path) -> dict[str, str]:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     found = {
@@ -72,7 +91,7 @@ def facts(root: Path) -> dict[str, str]:
         "system": platform.platform(),
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "load average at start (1, 5, 15 min)": load,
-        "commit": _commit(root),
+        "commit": commit(root),
     }
     found.update({package: version(package) for package in PACKAGES})
     return found

@@ -59,6 +59,7 @@ from benchkit.served_report import (
     ServedRun,
     render_section,
     section_name,
+    source_note,
     splice,
 )
 from benchkit.servers import LOOPBACK, ServerFailedError, ServerSpec, free_port
@@ -499,6 +500,8 @@ def main(args: argparse.Namespace) -> int:
         settings=settings(opts),
         command=f"bench/run.py --served {opts.label.lower()}",
     )
+    root = Paths().root
+    source = (machine.commit(root), machine.source_digest(root))
     with ExitStack() as stack:
         if opts.workdir is not None:
             workdir = opts.workdir
@@ -508,6 +511,10 @@ def main(args: argparse.Namespace) -> int:
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="libassoc-served-"))
             )
         run = serve_size(opts, workdir / opts.label, selected)
+    note = source_note(source, (machine.commit(root), machine.source_digest(root)))
+    if note:
+        log(note)
+        run = replace(run, notes=(*run.notes, note))
     section = render_section(run, info)
     existing = opts.output.read_text(encoding="utf-8") if opts.output.exists() else ""
     opts.output.write_text(splice(existing, run, section), encoding="utf-8")

@@ -104,6 +104,23 @@ class ServedInfo:
     command: str  # how the section was written
 
 
+def source_note(before: tuple[str, str], after: tuple[str, str]) -> str:
+    """What to say when ``src/`` changed during the run: (commit, digest of src/) at each end."""
+    (commit_before, digest_before), (commit_after, digest_after) = before, after
+    if digest_before == digest_after:
+        return ""
+    commits = (
+        f"commit {commit_before} at the start, {commit_after} at the end"
+        if commit_before != commit_after
+        else f"commit {commit_before}, edited in the working tree"
+    )
+    return (
+        f"`src/` changed while this ran ({commits}): the cold start ran the code of the start, "
+        "but a process started later (query workers, dump writers, the restart) may have run "
+        "newer code. Run it again on a `src/` nobody edits for figures of one version."
+    )
+
+
 # --- formatting -----------------------------------------------------------------------------
 
 
