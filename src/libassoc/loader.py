@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -97,11 +98,31 @@ def load_quads(paths: Sequence[Path]) -> list[ox.Quad]:
 
 
 def fingerprint(paths: Sequence[Path]) -> str:
-    """A digest of the files' names and bytes: equal digests mean equal data."""
+    """A digest of the files' names and bytes: equal digests mean equal data.
+
+    Remembered in the process for files whose size and modification time are unchanged: a
+    start asks for it several times, and at 10M triples each reading costs seconds.
+    """
+    files = tuple(
+        (
+            source.graph.value,
+            source.path,
+            source.path.stat().st_size,
+            source.path.stat().st_mtime_ns,
+        )
+        for source in discover(paths)
+    )
+    return _digest(files)
+
+
+@lru_cache(maxsize=16)
+def _digest(files: tuple[tuple[str, Path, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for source in discover(paths):
-        digest.update(source.graph.value.encode())
+    for graph, path, _size, _modified in files:
+        digest.update(graph.encode())
         digest.update(b"\0")
-        digest.update(source.path.read_bytes())
+        with path.open("rb") as source:
+            while chunk := source.read(1 << 20):
+                digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()
