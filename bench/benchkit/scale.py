@@ -205,22 +205,39 @@ def libassoc_argv(
     return (*argv, "--allow-updates", *serve_args)
 
 
-def libassoc_life(data: ScaleData, folder: Path, opts: Options, token: str) -> Life:
+def libassoc_server(
+    sources: Sequence[Path],
+    folder: Path,
+    log: Path,
+    limits: tuple[float, Sequence[str], float],
+    token: str,
+    poll_interval: float = 0.1,
+) -> Life:
+    """libassoc over ``sources``, its store in ``folder``, its output in ``log``.
+
+    ``limits``: the client's cap per request, extra ``serve`` options, the start-up timeout.
+    """
+    timeout, serve_args, startup_timeout = limits
     port = free_port()
-    store = folder / "libassoc-store"
-    argv = libassoc_argv(port, store, data.sources, opts.timeout, opts.serve_args)
+    argv = libassoc_argv(port, folder / "libassoc-store", sources, timeout, serve_args)
     base = f"http://{LOOPBACK}:{port}"
     spec = ServerSpec(
         LIBASSOC,
         argv,
         f"{base}/sparql",
-        SCALE_LOGS / f"libassoc-{data.label}.log",
-        opts.startup_timeout,
+        log,
+        startup_timeout,
         env={TOKEN_VARIABLE: token},
         probe=f"{base}/sparql{PROBE}",
-        poll_interval=0.1,
+        poll_interval=poll_interval,
     )
     return Life(LIBASSOC, spec, base)
+
+
+def libassoc_life(data: ScaleData, folder: Path, opts: Options, token: str) -> Life:
+    log = SCALE_LOGS / f"libassoc-{data.label}.log"
+    limits = (opts.timeout, opts.serve_args, opts.startup_timeout)
+    return libassoc_server(data.sources, folder, log, limits, token)
 
 
 def oxigraph_life(data: ScaleData, folder: Path, opts: Options) -> Life:

@@ -35,17 +35,15 @@ from benchkit.rss import PROC, PeakSampler, started_at, tree
 from benchkit.scale import (
     LIBASSOC_DUMP,
     NQUADS,
-    PROBE,
     TOKEN_VARIABLE,
     UNCAPPED_ROWS,
     Life,
     cold_start,
     download,
-    libassoc_argv,
+    libassoc_server,
     or_default,
     parse_sizes,
 )
-from benchkit.scale_outcome import LIBASSOC
 from benchkit.scale_report import first_line
 from benchkit.served_report import (
     COLD,
@@ -62,7 +60,7 @@ from benchkit.served_report import (
     source_note,
     splice,
 )
-from benchkit.servers import LOOPBACK, ServerFailedError, ServerSpec, free_port
+from benchkit.servers import ServerFailedError
 from benchkit.workload import Budget, RequestFailure
 from benchkit.writes import KINDS, WriteSeries, requests, run_writes
 from libassoc.catalog import NamedQuery
@@ -266,22 +264,11 @@ class Watch:
 
 
 def libassoc_life(sources: Sequence[Path], folder: Path, opts: Options, token: str) -> Life:
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
-    argv = libassoc_argv(port, folder / "libassoc-store", sources, opts.timeout, opts.serve_args)
-    spec = ServerSpec(
-        LIBASSOC,
-        argv,
-        f"{base}/sparql",
-        SERVED_LOGS / f"libassoc-{opts.label}.log",
-        opts.startup_timeout,
-        env={TOKEN_VARIABLE: token},
-        probe=f"{base}/sparql{PROBE}",
-        # Each poll starts a client: every 0.1 s for a quarter of an hour takes CPU from the
-        # server on two cores. The restart, a few seconds, is polled every 0.1 s again.
-        poll_interval=0.5,
-    )
-    return Life(LIBASSOC, spec, base)
+    log = SERVED_LOGS / f"libassoc-{opts.label}.log"
+    limits = (opts.timeout, opts.serve_args, opts.startup_timeout)
+    # Each poll starts a client: every 0.1 s for a quarter of an hour takes CPU from the server
+    # on two cores. The restart, a few seconds, is polled every 0.1 s again.
+    return libassoc_server(sources, folder, log, limits, token, poll_interval=0.5)
 
 
 def fetch_dump(life: Life, opts: Options, ready: float, watch: Watch) -> DumpFetch:
