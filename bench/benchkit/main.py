@@ -282,7 +282,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run rdflib-endpoint only up to this many distinct triples",
     )
     scale.add_argument(
-        "--plot", type=Path, default=BENCH / "scale.png", help="the PNG of cost against size"
+        "--plot",
+        type=Path,
+        default=None,
+        help="the PNG of cost against size (default: scale.png beside the report)",
     )
     scale.add_argument("--no-plot", action="store_true", help="draw no plot")
     scale.add_argument(

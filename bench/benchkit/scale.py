@@ -124,7 +124,7 @@ def options(args: argparse.Namespace) -> Options:
         baseline_max_triples=args.baseline_max_triples,
         serve_args=tuple(args.serve_arg),
         output=args.output,
-        plot=None if args.no_plot else args.plot,
+        plot=None if args.no_plot else (args.plot or args.output.with_name("scale.png")),
         workdir=args.workdir,
         queries=args.queries,
         oxigraph_default_graph=args.oxigraph_default_graph,
