@@ -3,10 +3,21 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from libassoc.loader import DataFileError, discover, fingerprint, load_quads
+from libassoc.loader import BULK_LOAD_BYTES, DataFileError, discover, fingerprint, load_files
 from libassoc.namespaces import graph_iri
 
 PREFIX = "@prefix schema: <https://schema.org/> .\n"
+
+
+def load_quads(paths: list[Path]) -> list[ox.Quad]:
+    """The named-graph quads that loading ``paths`` puts in a store."""
+    store = ox.Store()
+    load_files(store, paths, lambda _: None)
+    return [
+        q
+        for q in store.quads_for_pattern(None, None, None, None)
+        if q.graph_name != ox.DefaultGraph()
+    ]
 
 
 def write(path: Path, text: str) -> Path:
@@ -45,10 +56,20 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{bad}:3: ")
 
 
-def test_blank_nodes_are_refused(tmp_path: Path) -> None:
-    bad = write(tmp_path / "blank.ttl", "<https://e.org/a> schema:address [ schema:name 'x' ] .\n")
-    with pytest.raises(DataFileError, match="blank node"):
-        load_quads([bad])
+def test_the_default_graph_is_the_merge_of_the_files(tmp_path: Path) -> None:
+    write(tmp_path / "one.ttl", "<https://e.org/a> schema:name 'A' .\n")
+    write(tmp_path / "two.ttl", "<https://e.org/a> schema:name 'A' ; schema:url 'u' .\n")
+    store = ox.Store()
+    load_files(store, [tmp_path], lambda _: None)
+    merged = list(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    assert len(merged) == 2 and len(load_quads([tmp_path])) == 3
+
+
+def test_a_large_file_is_bulk_loaded_the_same(tmp_path: Path) -> None:
+    lines = "".join(f"<https://e.org/s{i}> schema:name 'n{i}' .\n" for i in range(30_000))
+    big = write(tmp_path / "big.ttl", lines)
+    assert big.stat().st_size > BULK_LOAD_BYTES
+    assert len(load_quads([tmp_path])) == 30_000
 
 
 def test_named_graphs_inside_a_file_are_refused(tmp_path: Path) -> None:

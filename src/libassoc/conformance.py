@@ -17,7 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from libassoc.catalog import NamedQuery
-from libassoc.store import is_current, open_loaded_store
+from libassoc.store import is_current, open_loaded_store, quiet
 from libassoc.validation import Shapes, ValidationOutcome, conformance_key, validate_store
 
 
@@ -50,10 +50,6 @@ class Stamp:
         self.path.unlink(missing_ok=True)
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
 def store_stamp(store_path: Path, key: str) -> Stamp:
     return Stamp(store_path.with_name(store_path.name + ".conforms"), key)
 
@@ -64,7 +60,7 @@ def open_conforming(
     checks: Sequence[NamedQuery],
     location: Path | None,
     stamps: Path,
-    say: Callable[[str], None] = _quiet,
+    say: Callable[[str], None] = quiet,
     trust_stamp: bool = True,
 ) -> tuple[ox.Store, Shapes]:
     """The loaded store and the compiled shapes; NonConformingError when the data breaks them.

@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from libassoc.loader import FORMATS, DataFileError, discover, fingerprint
+from libassoc.loader import fingerprint, load_files
 
 DEFAULT_GRAPH = ox.DefaultGraph()
-GraphName = ox.NamedNode | ox.BlankNode
+NamedGraph = ox.NamedNode | ox.BlankNode
 
 
-def _quiet(_: str) -> None:
-    pass
+def quiet(_: str) -> None:
+    """Hears the progress of a long step, and says nothing of it."""
 
 
 def open_store(path: Path | None = None) -> ox.Store:
@@ -68,40 +68,6 @@ def replace_contents(store: ox.Store, quads: Iterable[ox.Quad]) -> None:
     refresh_default_graph(store)
 
 
-BULK_LOAD_BYTES = 1_000_000
-
-
-def bulk_load(store: ox.Store, sources: Sequence[Path], say: Callable[[str], None]) -> None:
-    """Load every file under ``sources`` into its named graph and into the merged default graph.
-
-    Oxigraph parses each file in Rust, straight into the store, twice: once into the file's
-    graph and once into the default graph, where a triple already there from another file is
-    not stored again. No quad passes through Python, so a million triples load in seconds.
-    """
-    files = discover(sources)
-    for number, source in enumerate(files, start=1):
-        if len(files) > 1 and (number == 1 or number % 10 == 0 or number == len(files)):
-            say(f"  loading file {number} of {len(files)}: {source.path}")
-        # A bulk load writes files of its own, which only pays off for a large file.
-        large = source.path.stat().st_size > BULK_LOAD_BYTES
-        load = store.bulk_load if large else store.load
-        for graph in (source.graph, DEFAULT_GRAPH):
-            try:
-                load(path=source.path, format=FORMATS[source.path.suffix], to_graph=graph)
-            except SyntaxError as error:
-                raise DataFileError(source.path, _parser_message(error), error.lineno) from error
-            except OSError as error:
-                raise DataFileError(source.path, error.strerror or str(error)) from error
-        store.add_graph(source.graph)  # a file with no triples is still a graph
-
-
-def _parser_message(error: SyntaxError) -> str:
-    message = error.msg or str(error)
-    # Oxigraph's message starts with the position, which DataFileError states itself.
-    prefix, sep, rest = message.partition(": ")
-    return rest if sep and prefix.startswith("Parser error") else message
-
-
 def _fingerprint_file(path: Path) -> Path:
     return path.with_name(path.name + ".fingerprint")
 
@@ -113,7 +79,7 @@ def is_current(sources: Sequence[Path], path: Path) -> bool:
 
 
 def open_loaded_store(
-    sources: Sequence[Path], path: Path | None = None, say: Callable[[str], None] = _quiet
+    sources: Sequence[Path], path: Path | None = None, say: Callable[[str], None] = quiet
 ) -> ox.Store:
     """A store holding the files under ``sources``.
 
@@ -124,7 +90,7 @@ def open_loaded_store(
     """
     if path is None:
         store = ox.Store()
-        bulk_load(store, sources, say)
+        load_files(store, sources, say)
         return store
     if is_current(sources, path):
         store = open_store(path)
@@ -134,7 +100,7 @@ def open_loaded_store(
     shutil.rmtree(building, ignore_errors=True)
     fresh = open_store(building)
     try:
-        bulk_load(fresh, sources, say)
+        load_files(fresh, sources, say)
         fresh.optimize()
         fresh.flush()
     except BaseException:
@@ -159,8 +125,8 @@ class Change:
 
     added: frozenset[ox.Quad] = frozenset()
     removed: frozenset[ox.Quad] = frozenset()
-    created: frozenset[GraphName] = frozenset()
-    dropped: frozenset[GraphName] = frozenset()
+    created: frozenset[NamedGraph] = frozenset()
+    dropped: frozenset[NamedGraph] = frozenset()
 
     @property
     def quads(self) -> frozenset[ox.Quad]:
@@ -174,8 +140,8 @@ def net(
     store: ox.Store,
     added: Iterable[ox.Quad],
     removed: Iterable[ox.Quad],
-    created: Iterable[GraphName] = (),
-    dropped: Iterable[GraphName] = (),
+    created: Iterable[NamedGraph] = (),
+    dropped: Iterable[NamedGraph] = (),
 ) -> Change:
     """The change that adding ``added`` and then removing ``removed`` really makes to ``store``.
 
@@ -202,8 +168,8 @@ class Plan:
 
     remove: tuple[ox.Quad, ...]
     add: tuple[ox.Quad, ...]
-    created: tuple[GraphName, ...]
-    dropped: tuple[GraphName, ...]
+    created: tuple[NamedGraph, ...]
+    dropped: tuple[NamedGraph, ...]
 
 
 def plan(store: ox.Store, change: Change) -> Plan:
@@ -278,7 +244,7 @@ def _read_nquads(path: Path) -> Iterable[ox.Quad]:
     return ox.parse(path=path, format=ox.RdfFormat.N_QUADS)
 
 
-def _read_graphs(path: Path) -> Iterable[GraphName]:
+def _read_graphs(path: Path) -> Iterable[NamedGraph]:
     for line in path.read_text().splitlines():
         if line:
             yield ox.NamedNode(line[1:-1])

@@ -19,6 +19,7 @@ from libassoc.conformance import open_conforming
 from libassoc.engine.checkpoint import Checkpoints
 from libassoc.engine.dispatch import Dispatcher
 from libassoc.engine.pool import QueryPool
+from libassoc.store import quiet
 from libassoc.validation import Shapes
 from libassoc.web import graph_store, pages, sparql, ui, update
 from libassoc.web.config import ServerConfig
@@ -36,11 +37,7 @@ class OpenedStore:
     temporary: bool = False  # a store of the server's own, removed when it stops
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
-def open_checked_store(config: ServerConfig, say: Callable[[str], None] = _quiet) -> OpenedStore:
+def open_checked_store(config: ServerConfig, say: Callable[[str], None] = quiet) -> OpenedStore:
     """The loaded store; NonConformingError with the SHACL report when the data breaks a shape.
 
     ``say`` hears each step as it starts: a large dataset takes a while to load and validate,
