@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Self
 
 PROC = Path("/proc")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -78,7 +78,37 @@ def tree_rss(root: int, parent_of: Mapping[int, int] | None = None) -> int:
     return sum(rss(pid) for pid in tree(root, parent_of))
 
 
-class PeakSampler:
+class Ticker:
+    """Calls ``tick`` every ``interval`` seconds on a thread of its own while in a ``with`` block,
+    and once more on entering and on leaving it."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.tick()
+
+    def __enter__(self) -> Self:
+        self._stop.clear()
+        self.tick()
+        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.tick()
+
+
+class PeakSampler(Ticker):
     """Samples the summed RSS of each watched process tree every ``interval`` seconds.
 
     A tree is watched by name through a function that gives its root's id now (None while the
@@ -87,12 +117,10 @@ class PeakSampler:
     """
 
     def __init__(self, interval: float = 0.1) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self._sources: dict[str, Callable[[], int | None]] = {}
         self._peaks: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def watch(self, name: str, root: Callable[[], int | None]) -> None:
         with self._lock:
@@ -126,20 +154,4 @@ class PeakSampler:
             with self._lock:
                 self._peaks[name] = max(self._peaks.get(name, 0), total)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            self.sample()
-            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
-
-    def __enter__(self) -> PeakSampler:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        self.sample()
+    tick = sample

@@ -19,7 +19,6 @@ import resource
 import secrets
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,11 +26,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from benchkit import datasets, machine, synthetic
 from benchkit.main import LOGS, log, queries
 from benchkit.measure import measure
-from benchkit.rss import PROC, PeakSampler, started_at, tree
+from benchkit.rss import PROC, PeakSampler, Ticker, started_at, tree
 from benchkit.scale import (
     LIBASSOC_DUMP,
     NQUADS,
@@ -156,7 +156,7 @@ def folder_size(folder: Path) -> int | None:
 # --- watching the server --------------------------------------------------------------------
 
 
-class LogFollower:
+class LogFollower(Ticker):
     """Reads the lines a server appends to its log, each with the seconds since ``__enter__``.
 
     The lines are echoed to the harness's own output: a cold start of a quarter of an hour
@@ -164,14 +164,12 @@ class LogFollower:
     """
 
     def __init__(self, path: Path, interval: float = 0.5) -> None:
+        super().__init__(interval)
         self.path = path
-        self.interval = interval
         self.lines: list[tuple[float, str]] = []
         self._offset = path.stat().st_size if path.exists() else 0
         self._pending = b""
         self._started = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def read(self) -> None:
         try:
@@ -192,33 +190,21 @@ class LogFollower:
             self.lines.append((now, line))
             log(f"  libassoc| {line}")
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.read()
+    tick = read
 
-    def __enter__(self) -> LogFollower:
+    def __enter__(self) -> Self:
         self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="log-follower", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        self.read()
+        return super().__enter__()
 
 
-class Watch:
+class Watch(Ticker):
     """Every 0.5 s: which dump writers run under the server, and the machine's MemAvailable."""
 
     def __init__(self, root: Callable[[], int | None], interval: float = 0.5) -> None:
+        super().__init__(interval)
         self.root = root
-        self.interval = interval
         self.writers: dict[tuple[int, int], tuple[float, float]] = {}  # monotonic first, last
         self.lowest_available: int | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def sample(self) -> None:
         available = machine.meminfo("MemAvailable")
@@ -244,20 +230,7 @@ class Watch:
         """Each writer's (first seen, last seen), in seconds after ``since``, in order."""
         return tuple(sorted((a - since, b - since) for a, b in self.writers.values()))
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def __enter__(self) -> Watch:
-        self.sample()
-        self._thread = threading.Thread(target=self._run, name="watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+    tick = sample
 
 
 # --- the steps ------------------------------------------------------------------------------

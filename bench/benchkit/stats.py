@@ -10,8 +10,22 @@ from dataclasses import dataclass
 MEDIAN_OF_ROUNDS_FROM = 3
 
 
+class Timed:
+    """The median and p99 of the ``durations`` a timed series holds (seconds)."""
+
+    durations: tuple[float, ...]
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.durations) if self.durations else None
+
+    @property
+    def p99(self) -> float | None:
+        return percentile(self.durations, 99.0) if self.durations else None
+
+
 @dataclass(frozen=True)
-class Phase:
+class Phase(Timed):
     """What one run of a query at one concurrency gave: each completed request's seconds."""
 
     concurrency: int
@@ -30,14 +44,6 @@ class Phase:
     def ok(self) -> bool:
         """Every request answered in time and nothing was skipped."""
         return self.completed > 0 and not (self.timeouts or self.errors or self.skipped)
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.durations) if self.durations else None
-
-    @property
-    def p99(self) -> float | None:
-        return percentile(self.durations, 99.0) if self.durations else None
 
     @property
     def throughput(self) -> float | None:

@@ -9,7 +9,6 @@ write against the shapes, accepts it. Oxigraph takes the same bytes without vali
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from rdflib.namespace import RDF, SDO, XSD
 
-from benchkit.stats import percentile
+from benchkit.stats import Timed
 from benchkit.workload import RequestFailure, RequestTimeout, client
 from libassoc.namespaces import ENTITY, GRAPH
 
@@ -96,7 +95,7 @@ def requests(kind: str, store_url: str, update_url: str, count: int) -> Iterator
 
 
 @dataclass(frozen=True)
-class WriteSeries:
+class WriteSeries(Timed):
     """Repeated writes of one kind: each accepted write's seconds, and each failure's reason."""
 
     durations: tuple[float, ...] = ()
@@ -106,14 +105,6 @@ class WriteSeries:
     @property
     def attempted(self) -> int:
         return len(self.durations) + len(self.failures)
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.durations) if self.durations else None
-
-    @property
-    def p99(self) -> float | None:
-        return percentile(self.durations, 99.0) if self.durations else None
 
 
 async def run_writes(
