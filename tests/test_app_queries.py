@@ -39,7 +39,7 @@ def rows(document: bytes) -> tuple[list[str], list[str]]:
 
 
 def test_there_are_app_queries() -> None:
-    assert any(q.name == "app/graph-sizes" for q in APP_QUERIES)
+    assert any(q.name == "app/organizations" for q in APP_QUERIES)
 
 
 @pytest.mark.parametrize("query", APP_QUERIES, ids=lambda q: q.name)

@@ -353,6 +353,14 @@ def test_service_description_for_rdf_clients(client: httpx.Client, server: LiveS
     assert sizes == [
         count(client, f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{ALA_ABOUT}> {{ ?s ?p ?o }} }}")
     ]
+    merged = store.query(
+        f"""SELECT ?size WHERE {{
+            <{service.value}> <{sd}defaultDataset>/<{sd}defaultGraph>/<{void}triples> ?size }}"""
+    )
+    assert isinstance(merged, ox.QuerySolutions)
+    assert [int(row["size"].value) for row in merged] == [  # type: ignore[union-attr]
+        count(client, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    ]
     default = client.get("/sparql", headers={"accept": "application/ld+json"})
     assert default.headers["content-type"] == "application/ld+json"
 

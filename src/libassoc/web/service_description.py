@@ -1,8 +1,9 @@
 """The SPARQL service description (``sd:Service``) a client gets from ``/sparql`` without a query.
 
 It names the endpoint, the languages, result formats and features, and the default dataset: the
-merged default graph and each named graph, with their sizes (``void:triples``) counted by
-``queries/app/graph-sizes.rq``. Every node has an IRI under the endpoint's own address.
+merged default graph and each named graph, with their sizes (``void:triples``) as the VoID of
+the newest published generation counts them (``publication.py``): counting them for each
+request would read the whole store. Every node has an IRI under the endpoint's own address.
 """
 
 from __future__ import annotations
@@ -10,42 +11,36 @@ from __future__ import annotations
 import pyoxigraph as ox
 from rdflib.namespace import RDF, VOID
 
-from libassoc.engine.evaluation import Answer, QueryJob
 from libassoc.engine.formats import RDF_FORMATS, RESULT_FORMATS
-from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import SD
 from libassoc.web.state import Service
-
-GRAPH_SIZES = "app/graph-sizes"
 
 
 def _iri(term: object) -> ox.NamedNode:
     return ox.NamedNode(str(term))
 
 
-async def graph_sizes(service: Service) -> tuple[int, dict[str, int]]:
-    """The default graph's size, and each named graph's (zero for an empty one)."""
-    query = service.catalog.get(GRAPH_SIZES)
-    outcome = await service.queries.submit(QueryJob(query.text, format_params=("json",)))
-    if not isinstance(outcome, Answer):
-        raise HttpProblem(outcome.status, f"Counting the graphs failed: {outcome.message}")
-    result = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
-    assert isinstance(result, ox.QuerySolutions)  # noqa: S101 (a SELECT)
-    default = 0
-    named = dict.fromkeys(service.graphs, 0)
-    for row in result:
-        graph, triples = row["graph"], row["triples"]
-        count = int(triples.value) if isinstance(triples, ox.Literal) else 0
-        if isinstance(graph, ox.NamedNode):
-            named[graph.value] = count
-        else:
-            default = count
+def graph_sizes(service: Service, void: list[ox.Triple]) -> tuple[int, dict[str, int]]:
+    """The default graph's size, and each named graph's, from the VoID triples ``void``.
+
+    The dataset is the node with ``void:subset`` links; its count is the merged default graph's.
+    A graph the VoID does not count yet (made by a write since) is given as empty.
+    """
+    triples, subset = _iri(VOID.triples), _iri(VOID.subset)
+    counts = {
+        t.subject: int(t.object.value)
+        for t in void
+        if t.predicate == triples and isinstance(t.object, ox.Literal)
+    }
+    datasets = {t.subject for t in void if t.predicate == subset}
+    default = next((counts[d] for d in datasets if d in counts), 0)
+    named = {graph: counts.get(ox.NamedNode(graph), 0) for graph in service.graphs}
     return default, named
 
 
-async def describe(service: Service, endpoint: str) -> list[ox.Triple]:
-    """The description of the service answering at ``endpoint``."""
-    default_size, named_sizes = await graph_sizes(service)
+def describe(service: Service, endpoint: str, void: list[ox.Triple]) -> list[ox.Triple]:
+    """The description of the service answering at ``endpoint``; ``void`` gives the sizes."""
+    default_size, named_sizes = graph_sizes(service, void)
     this = ox.NamedNode(endpoint + "#service")
     dataset = ox.NamedNode(endpoint + "#dataset")
     default_graph = ox.NamedNode(endpoint + "#default-graph")

@@ -11,8 +11,10 @@ from libassoc.engine.formats import FAMILIES, Family, choose, offered_media_type
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
 from libassoc.engine.safety import check_dataset, check_services
+from libassoc.publication import read_void
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
+from libassoc.web.dumps_route import current_dumps
 from libassoc.web.protocol import QUERY, Params, read_params
 from libassoc.web.service_description import describe
 from libassoc.web.state import Service, service_of
@@ -82,7 +84,8 @@ async def _no_query(
                 VARY,
             )
     output = choose(Family.RDF, accept, format_params)
-    body = write_rdf(await describe(service, endpoint), output)
+    void = read_void(await current_dumps(request))
+    body = write_rdf(describe(service, endpoint, void), output)
     return Response(body, media_type=output.content_type, headers=VARY)
 
 
