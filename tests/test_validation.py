@@ -6,11 +6,11 @@ import pyoxigraph as ox
 import pytest
 
 from libassoc.catalog import QueryCatalog
-from libassoc.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_IRI
 from libassoc.neighbourhood import Neighbourhood
 from libassoc.settings import Paths
 from libassoc.store import Change, named_quads, open_loaded_store, refresh_default_graph
 from libassoc.validation import (
+    ONTOLOGY_GRAPH,
     Shapes,
     check_violations,
     format_report,
@@ -68,7 +68,6 @@ def test_the_report_groups_by_shape_then_focus(tmp_path: Path) -> None:
 
 ALA = "https://w3id.org/libassoc/org/ala"
 ALCTS = "https://w3id.org/libassoc/org/alcts"
-ONTOLOGY_GRAPH = ox.NamedNode(str(ONTOLOGY_IRI))
 
 
 def _change_of(store: ox.Store, update: str) -> Change:

@@ -16,12 +16,13 @@ import pyoxigraph as ox
 import pytest
 
 from libassoc.catalog import QueryCatalog
-from libassoc.namespaces import ONTOLOGY_GRAPH, ONTOLOGY_IRI
+from libassoc.namespaces import ONTOLOGY_IRI
 from libassoc.neighbourhood import Neighbourhood
 from libassoc.settings import Paths
 from libassoc.store import apply, net, open_loaded_store
 from libassoc.validation import (
     LA_NAMESPACE,
+    ONTOLOGY_GRAPH,
     Shapes,
     Violation,
     changes_vocabulary,
@@ -71,9 +72,7 @@ def test_around_a_change_as_in_the_whole_store(path: Path) -> None:
         for t in ox.parse(path=path, format=ox.RdfFormat.TURTLE)
     ]
     change = net(store, added, (), created=[WRITTEN])
-    around = validate_around(
-        Neighbourhood(store, change, ox.NamedNode(str(ONTOLOGY_GRAPH))), shapes(), CHECKS
-    )
+    around = validate_around(Neighbourhood(store, change, ONTOLOGY_GRAPH), shapes(), CHECKS)
     apply(store, change, None)
     whole = validate_store(store, shapes(), CHECKS)
     # A few fixtures break nothing beside the data, which states what they leave out.
@@ -99,7 +98,7 @@ def test_a_valid_entity_linked_to_much_described_nodes_conforms() -> None:
         (ox.NamedNode(schema + "affiliation"), ox.NamedNode("https://w3id.org/libassoc/org/ala")),
     ]
     change = net(store, [ox.Quad(person, p, o, WRITTEN) for p, o in triples], (), [WRITTEN])
-    around = Neighbourhood(store, change, ox.NamedNode(str(ONTOLOGY_GRAPH)))
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH)
     outcome = validate_around(around, shapes(), CHECKS)
     assert outcome.conforms, found(outcome.violations)
 

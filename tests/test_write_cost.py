@@ -17,11 +17,10 @@ import pytest
 
 from libassoc.catalog import QueryCatalog
 from libassoc.engine.changes import add_to_graph, update_change
-from libassoc.namespaces import ONTOLOGY_GRAPH
 from libassoc.neighbourhood import Neighbourhood
 from libassoc.settings import Paths
 from libassoc.store import apply, open_loaded_store
-from libassoc.validation import Shapes, validate_around
+from libassoc.validation import ONTOLOGY_GRAPH, Shapes, validate_around
 
 PATHS = Paths()
 BENCH = PATHS.root / "bench"
@@ -61,7 +60,7 @@ def person(name: str) -> list[ox.Quad]:
 def test_a_one_entity_write_reads_a_bounded_neighbourhood(store: tuple[ox.Store, Path]) -> None:
     data, location = store
     change = add_to_graph(data, GRAPH, person("ada"))
-    around = Neighbourhood(data, change, ox.NamedNode(str(ONTOLOGY_GRAPH)))
+    around = Neighbourhood(data, change, ONTOLOGY_GRAPH)
     outcome = validate_around(
         around, Shapes([PATHS.shapes]), QueryCatalog.from_dir(PATHS.queries).checks()
     )
@@ -81,7 +80,7 @@ def test_a_write_that_breaks_a_shape_is_found_in_its_neighbourhood(
     ada = "https://w3id.org/libassoc/person/write-cost-ada"
     text = f"INSERT DATA {{ GRAPH <{GRAPH.value}> {{ <{ada}> <{SCHEMA}memberOf> <{org}> }} }}"
     change = update_change(data, text, data_scratch(store))
-    around = Neighbourhood(data, change, ox.NamedNode(str(ONTOLOGY_GRAPH)))
+    around = Neighbourhood(data, change, ONTOLOGY_GRAPH)
     outcome = validate_around(around, Shapes([PATHS.shapes]))
     assert not outcome.conforms
     assert "shapes:MemberOf-inverse" in {v.shape for v in outcome.violations}

@@ -28,6 +28,7 @@ from rdflib.term import Node
 from libassoc.catalog import NamedQuery, run
 from libassoc.loader import DataFileError, discover, fingerprint
 from libassoc.namespaces import LA, ONTOLOGY_IRI, bind_prefixes
+from libassoc.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_GRAPH_IRI
 from libassoc.neighbourhood import Neighbourhood, as_store
 from libassoc.store import DEFAULT_GRAPH, Change, apply
 
@@ -287,6 +288,27 @@ def validate_whole_after(
         return outcome
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# The graph of the ontology, which the neighbourhood of every change includes whole.
+ONTOLOGY_GRAPH = ox.NamedNode(str(ONTOLOGY_GRAPH_IRI))
+
+
+def validate_change(
+    store: ox.Store,
+    change: Change,
+    shapes: Shapes,
+    checks: Iterable[NamedQuery],
+    scratch: Path,
+) -> ValidationOutcome:
+    """Validate the store as ``change`` would leave it, reading as little of it as is sound.
+
+    Around the change, on its neighbourhood, as a rule; with the whole store for a change to the
+    vocabulary (``changes_vocabulary``), which no neighbourhood bounds.
+    """
+    if changes_vocabulary(change):
+        return validate_whole_after(store, change, shapes, checks, scratch)
+    return validate_around(Neighbourhood(store, change, ONTOLOGY_GRAPH), shapes, checks)
 
 
 def conformance_key(

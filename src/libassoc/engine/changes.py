@@ -25,6 +25,7 @@ from libassoc.engine.evaluation import parser_message
 from libassoc.engine.outline import Resolver, Token, tokens
 from libassoc.engine.problem import HttpProblem
 from libassoc.store import DEFAULT_GRAPH, Change, net
+from libassoc.validation import ONTOLOGY_GRAPH
 
 DEFAULT_GRAPH_REFUSED = (
     "The write changes the default graph, which this endpoint derives as the merge of all "
@@ -55,6 +56,18 @@ def _refuse_unpublishable(quads: Iterable[ox.Quad]) -> None:
                     f"The write adds a triple term ({quad.triple}); the published data is RDF 1.1 "
                     "and its validation cannot read RDF 1.2 triple terms.",
                 )
+
+
+def refuse_ontology_changes(change: Change) -> None:
+    """403 for a change to the ontology's graph: the contract every other graph is checked
+    against is published from ontology/libassoc.ttl and changes with the software."""
+    graphs = {q.graph_name for q in change.quads} | change.created | change.dropped
+    if ONTOLOGY_GRAPH in graphs:
+        raise HttpProblem(
+            403,
+            f"<{ONTOLOGY_GRAPH.value}> is the ontology, published from ontology/libassoc.ttl; "
+            "change that file and restart the server instead.",
+        )
 
 
 def _graph_quads(store: ox.Store, graph: ox.NamedNode) -> list[ox.Quad]:

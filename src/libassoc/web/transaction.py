@@ -15,32 +15,12 @@ from collections.abc import Callable
 
 import pyoxigraph as ox
 
-from libassoc.engine.problem import HttpProblem
-from libassoc.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_GRAPH_IRI
-from libassoc.neighbourhood import Neighbourhood
+from libassoc.engine.changes import refuse_ontology_changes
 from libassoc.store import Change, apply
-from libassoc.validation import (
-    ValidationOutcome,
-    changes_vocabulary,
-    validate_around,
-    validate_whole_after,
-)
+from libassoc.validation import ValidationOutcome, validate_change
 from libassoc.web.state import Service
 
 ChangeOf = Callable[[ox.Store], Change]
-# The ontology is the contract every other graph is checked against: it is published from
-# ontology/libassoc.ttl and changes with the software, not through the endpoint.
-ONTOLOGY_GRAPH = ox.NamedNode(str(ONTOLOGY_GRAPH_IRI))
-
-
-def _refuse_ontology_changes(change: Change) -> None:
-    graphs = {q.graph_name for q in change.quads} | change.created | change.dropped
-    if ONTOLOGY_GRAPH in graphs:
-        raise HttpProblem(
-            403,
-            f"<{ONTOLOGY_GRAPH.value}> is the ontology, published from ontology/libassoc.ttl; "
-            "change that file and restart the server instead.",
-        )
 
 
 async def commit(service: Service, change_of: ChangeOf) -> ValidationOutcome | None:
@@ -51,14 +31,10 @@ async def commit(service: Service, change_of: ChangeOf) -> ValidationOutcome | N
         change = change_of(service.store)
         if not change:
             return None, False
-        _refuse_ontology_changes(change)
-        if changes_vocabulary(change):
-            outcome = validate_whole_after(
-                service.store, change, service.shapes, checks, service.checkpoints.root
-            )
-        else:
-            around = Neighbourhood(service.store, change, ONTOLOGY_GRAPH)
-            outcome = validate_around(around, service.shapes, checks)
+        refuse_ontology_changes(change)
+        outcome = validate_change(
+            service.store, change, service.shapes, checks, service.checkpoints.root
+        )
         if not outcome.conforms:
             return outcome, False
         apply(service.store, change, service.location)
