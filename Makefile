@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := chromium chromium-driver raptor2-utils libapache-jena-java virtuoso-opensource
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale bench-10m clean
+.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale bench-10m bench-load clean
 
 help: ## list the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ bench-scale: setup ## libassoc, Oxigraph and rdflib-endpoint at 100k and 1M trip
 
 bench-10m: setup ## libassoc alone at 10M triples: cold start, restart, RSS, writes, dump (RESULTS.md)
 	$(BIN)/python bench/run.py --served 10m
+
+bench-load: setup ## cheap queries, pages, dumps and expensive queries together for 60 s (RESULTS.md)
+	$(BIN)/python bench/load.py
 
 clean: ## remove the environment, the store and build outputs
 	rm -rf $(VENV) var dist node_modules

@@ -531,7 +531,10 @@ def test_served_options_and_the_scale_defaults() -> None:
         f"cq-{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11)
     ]
     argv = scale.libassoc_argv(8000, Path("/s"), [Path("/d")], opts.timeout, opts.serve_args)
-    assert argv[-5:] == ("--query-timeout", "120", "--max-rows", "100000000", "--allow-updates")
+    assert argv[-9:] == (
+        *("--query-timeout", "120", "--max-rows", "100000000", "--allow-updates"),
+        *bench_module("servers").LIBASSOC_UNSHARED,
+    )
     with pytest.raises(ValueError):
         served.options(main.parse_args(["--served", "1m,10m"]))
     # The scale mode keeps its own defaults for the options both modes share.

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
-from libassoc.engine.outline import CACHED_TEXT_CHARS, outline
+from libassoc.engine.outline import BRACKET_DEPTH, CACHED_TEXT_CHARS, outline
 from libassoc.engine.problem import HttpProblem
-from libassoc.engine.safety import check_dataset, check_loads, check_services
+from libassoc.engine.safety import (
+    MAX_DEPTH,
+    check_dataset,
+    check_depth,
+    check_loads,
+    check_services,
+)
 
 REMOTE = "http://example.org/sparql"
 
@@ -101,3 +108,50 @@ def test_from_and_from_named_are_told_apart() -> None:
     found = outline("SELECT * FROM <http://g/1> FROM NAMED <http://g/2> FROM <http://g/3> {}")
     assert found.from_graphs == ("http://g/1", "http://g/3")
     assert found.from_named_graphs == ("http://g/2",)
+
+
+# --- how deep a text nests -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("ASK {}", BRACKET_DEPTH),
+        ("SELECT * WHERE { { { } } }", 3 * BRACKET_DEPTH + 1),  # `*` is taken for an operator
+        ("ASK { FILTER(true || false || true) }", 2 * BRACKET_DEPTH + 2),  # `||` counts once
+        ("ASK { FILTER(?x != 1 && ?y = 2) }", 2 * BRACKET_DEPTH + 1),  # comparisons don't chain
+        ('ASK { ?s ?p "1"^^<http://e/t> }', BRACKET_DEPTH),  # `^^` is no operator
+        ("ASK { ?s ?p ?o . ?s ?q ?o ; ?r ?o }", BRACKET_DEPTH + 2),
+        ("ASK { FILTER(?o IN (1, 2, 3)) }", 3 * BRACKET_DEPTH),  # arguments don't chain
+    ],
+)
+def test_the_depth_counts_brackets_and_what_chains_inside_them(text: str, depth: int) -> None:
+    assert outline(text).depth == depth
+
+
+def test_data_blocks_are_flat_however_long() -> None:
+    rows = " ".join(f'"{i}"^^<http://e/t> -{i}' for i in range(5000))
+    triples = " . ".join(f"<http://e/s> <http://e/p> {i}" for i in range(5000))
+    assert outline(f"SELECT * WHERE {{ VALUES ?x {{ {rows} }} }}").depth < 3 * BRACKET_DEPTH
+    assert (
+        outline(f"INSERT DATA {{ GRAPH <http://e/g> {{ {triples} }} }}").depth < 3 * BRACKET_DEPTH
+    )
+    assert outline(f"CONSTRUCT {{ {triples} }} WHERE {{ }}").depth < 3 * BRACKET_DEPTH
+    # The same triples as a pattern to match do chain: Oxigraph nests their joins.
+    assert outline(f"ASK {{ {triples} }}").depth > MAX_DEPTH
+
+
+def test_every_catalog_query_is_far_within_the_limit() -> None:
+    texts = [path.read_text() for path in (ROOT / "queries").rglob("*.rq")]
+    assert len(texts) > 30
+    assert max(outline(text).depth for text in texts) < MAX_DEPTH / 10
+
+
+def test_a_text_over_the_limit_is_refused_naming_it() -> None:
+    deep = outline("ASK " + "{" * 200 + "}" * 200)
+    with pytest.raises(HttpProblem) as refused:
+        check_depth(deep)
+    assert refused.value.status == 400
+    assert f"depth {200 * BRACKET_DEPTH}" in refused.value.message
+    assert f"the limit is {MAX_DEPTH}" in refused.value.message
+    check_depth(outline("ASK " + "{" * 100 + "}" * 100))

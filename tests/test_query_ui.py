@@ -25,6 +25,18 @@ CHROMEDRIVER = shutil.which("chromedriver")
 ALA_NAME = (
     "SELECT ?name WHERE { <https://w3id.org/libassoc/org/ala> <https://schema.org/name> ?name }"
 )
+# Run by Chromium before any script of the page: it records what the page's policy refuses.
+WATCH_POLICY = """
+window.policyViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.policyViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+INLINE_SCRIPT = """
+const script = document.createElement("script");
+script.textContent = "window.inlineScriptRan = true";
+document.body.append(script);
+"""
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +66,7 @@ def browser() -> Iterator[webdriver.Chrome]:
 def test_query_ui_loads_offline_and_runs_a_query(
     browser: webdriver.Chrome, server: LiveServer
 ) -> None:
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_POLICY})
     browser.get(server.sparql)
     wait = WebDriverWait(browser, 30)
     wait.until(lambda b: b.execute_script("return !!window.libassocYasgui"))
@@ -80,9 +93,20 @@ def test_query_ui_loads_offline_and_runs_a_query(
     )
     assert loaded, "the page loaded no resources at all"
     assert all(url.startswith(server.url) for url in loaded), loaded
+    console = browser.get_log("browser")
     failures = [
         entry["message"]
-        for entry in browser.get_log("browser")
+        for entry in console
         if entry["level"] == "SEVERE" and "net::" in entry["message"]
     ]
     assert failures == []
+
+    # The page and YASGUI work under the Content-Security-Policy: it refused nothing.
+    assert browser.execute_script("return window.policyViolations") == []
+    refused = [e["message"] for e in console if "Content Security Policy" in e["message"]]
+    assert refused == []
+    # And the policy is in force, and watched: an inline script is refused, and seen refused.
+    browser.execute_script(INLINE_SCRIPT)
+    wait.until(lambda b: b.execute_script("return window.policyViolations.length > 0"))
+    assert browser.execute_script("return window.policyViolations") == ["script-src-elem inline"]
+    assert browser.execute_script("return window.inlineScriptRan") is None

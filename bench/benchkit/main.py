@@ -24,7 +24,15 @@ from benchkit import datasets, machine, sections, synthetic
 from benchkit.measure import measure
 from benchkit.outcome import DatasetRun, QueryResult
 from benchkit.report import BASELINE, RunInfo, render
-from benchkit.servers import LOOPBACK, Server, ServerFailedError, ServerSpec, free_port, start_all
+from benchkit.servers import (
+    LIBASSOC_UNSHARED,
+    LOOPBACK,
+    Server,
+    ServerFailedError,
+    ServerSpec,
+    free_port,
+    start_all,
+)
 from benchkit.workload import Budget
 from libassoc.catalog import NamedQuery, QueryCatalog
 from libassoc.settings import Paths
@@ -82,7 +90,7 @@ def libassoc_spec(
         argv += ["--data", str(source)]
     return ServerSpec(
         "libassoc",
-        (*argv, *extra),
+        (*argv, *LIBASSOC_UNSHARED, *extra),
         f"http://{LOOPBACK}:{port}/sparql",
         LOGS / f"libassoc-{data.name}.log",
         plan.startup_timeout,

@@ -49,7 +49,14 @@ from benchkit.scale_outcome import (
     SizeRun,
 )
 from benchkit.scale_report import plot, render_section, splice
-from benchkit.servers import LOOPBACK, Server, ServerFailedError, ServerSpec, free_port
+from benchkit.servers import (
+    LIBASSOC_UNSHARED,
+    LOOPBACK,
+    Server,
+    ServerFailedError,
+    ServerSpec,
+    free_port,
+)
 from benchkit.workload import Budget, RequestFailure, client
 from benchkit.writes import KINDS, WriteSeries, requests, run_writes
 from libassoc.catalog import NamedQuery
@@ -202,7 +209,7 @@ def libassoc_argv(
     if "--max-rows" not in serve_args:
         # Oxigraph server has no row cap; at 1M one competency query has 120,009 rows.
         argv += ["--max-rows", str(UNCAPPED_ROWS)]
-    return (*argv, "--allow-updates", *serve_args)
+    return (*argv, "--allow-updates", *LIBASSOC_UNSHARED, *serve_args)
 
 
 def libassoc_server(

@@ -27,6 +27,12 @@ def free_port() -> int:
         return port
 
 
+# libassoc's per-client shares, lifted: the harness is one client (one address, one User-Agent)
+# standing for as many as it runs at once, and the other servers share nothing. Fairness under
+# load is bench/load.py's to measure.
+LIBASSOC_UNSHARED = ("--client-concurrency", "1000", "--client-budget", "1e9")
+
+
 class ServerFailedError(RuntimeError):
     """The server exited or did not answer in time; the message ends with its log."""
 

@@ -14,10 +14,13 @@ import pyoxigraph as ox
 from libassoc import dumps
 from libassoc.catalog import QueryCatalog, run
 from libassoc.conformance import NonConformingError, open_conforming
+from libassoc.engine.fairness import Shares
+from libassoc.engine.pool import DEFAULT_QUEUE
 from libassoc.loader import DataFileError
 from libassoc.push import TOKEN_VARIABLE, PushError, push
 from libassoc.results import RESULT_FORMATS, serialize_result
 from libassoc.settings import Paths
+from libassoc.store import StoreLocationError
 from libassoc.validation import ShapesError, format_report
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_REFUSED = 0, 1, 2, 3
@@ -117,8 +120,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from libassoc.web.app import create_app, open_checked_store
+    from libassoc.web.clients import trusted_networks
     from libassoc.web.config import ServerConfig
+    from libassoc.web.logs import logging_config
 
+    try:
+        trusted_networks(args.trusted_proxy or ())
+    except ValueError as error:
+        print(f"error: --trusted-proxy: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    workers = args.query_workers or ServerConfig().query_workers
     token = _write_token(args)
     if args.allow_updates and not token:
         print(
@@ -135,11 +146,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         allowed_service_endpoints=tuple(args.allow_service or ()),
         max_result_rows=args.max_rows,
         max_request_bytes=args.max_request_bytes,
+        query_workers=workers,
+        query_queue=args.query_queue,
+        shares=Shares(
+            budget=args.client_budget,
+            window=args.client_window,
+            concurrency=args.client_concurrency or max(1, workers - 1),
+            waiting=args.client_queue,
+        ),
+        trusted_proxies=tuple(args.trusted_proxy or ()),
     )
     try:
         opened = open_checked_store(config, _progress)
-    except (DataFileError, ShapesError, OSError) as error:
+    except (DataFileError, ShapesError, StoreLocationError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
         return EXIT_UNREADABLE
     except NonConformingError as error:
         print(format_report(error.outcome), file=sys.stderr)
@@ -148,7 +172,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _progress(
         f"Starting the server: SPARQL endpoint and query UI at http://{host}:{args.port}/sparql"
     )
-    uvicorn.run(create_app(config, opened), host=args.host, port=args.port)
+    uvicorn.run(
+        create_app(config, opened),
+        host=args.host,
+        port=args.port,
+        access_log=False,  # the app writes its own, one line per request (web/access_log.py)
+        log_config=logging_config(args.log_format),
+        timeout_graceful_shutdown=args.shutdown_timeout,
+        # X-Forwarded-For is believed from --trusted-proxy only, by the app (web/clients.py);
+        # uvicorn's own handling would believe it from any local process.
+        proxy_headers=False,
+    )
     return EXIT_OK
 
 
@@ -236,6 +270,71 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="IRI",
         help="an endpoint that SERVICE may call (repeatable; default: none)",
+    )
+    fairness = serve.add_argument_group(
+        "sharing the workers",
+        "Each client (address and User-Agent) gets a budget of query time that refills over a "
+        "window, and holds a few workers at most; beyond that it gets 429 with Retry-After.",
+    )
+    fairness.add_argument(
+        "--query-workers",
+        type=int,
+        metavar="N",
+        help="query worker processes (default: the CPU count, between 2 and 4)",
+    )
+    fairness.add_argument(
+        "--query-queue",
+        type=int,
+        default=DEFAULT_QUEUE,
+        metavar="N",
+        help=f"queries that may wait for a worker; more get 503 (default: {DEFAULT_QUEUE})",
+    )
+    fairness.add_argument(
+        "--client-budget",
+        type=float,
+        default=Shares.budget,
+        metavar="S",
+        help=f"seconds of query time per client per window (default: {Shares.budget:g})",
+    )
+    fairness.add_argument(
+        "--client-window",
+        type=float,
+        default=Shares.window,
+        metavar="S",
+        help=f"the window over which the budget refills (default: {Shares.window:g})",
+    )
+    fairness.add_argument(
+        "--client-concurrency",
+        type=int,
+        metavar="N",
+        help="workers one client may hold at once (default: one less than the workers, at least 1)",
+    )
+    fairness.add_argument(
+        "--client-queue",
+        type=int,
+        default=Shares.waiting,
+        metavar="N",
+        help=f"queries of one client that may wait for its own slots (default: {Shares.waiting})",
+    )
+    fairness.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDRESS",
+        help="a reverse proxy (address or network) whose X-Forwarded-For names the client "
+        "(repeatable; default: none, the connection's address counts)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="the logs as uvicorn's text lines, or as JSON lines (default: text)",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=int,
+        default=10,
+        metavar="S",
+        help="on SIGTERM, how long running requests may take to finish (default: 10)",
     )
     _data_option(serve)
     serve.set_defaults(handler=cmd_serve, paths=None)

@@ -4,7 +4,8 @@ Validating a million triples takes about a minute, so a validation that passed l
 naming everything its result depends on (data files, shapes, checks, engine). An on-disk store
 keeps its stamp beside it: every write is validated before it is applied, and the journal
 finishes a write that a crash interrupted (``store.Journal``), so a stamped store stays
-conforming across writes and restarts. A rebuilt store loses its stamp before it is rebuilt.
+conforming across writes and restarts. A rebuilt store loses its stamp when it replaces the old
+store, not before: a rebuild that fails leaves the old store and its stamp as they were.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from libassoc.catalog import NamedQuery
-from libassoc.store import is_current, open_loaded_store, quiet
+from libassoc.store import check_location, is_current, open_loaded_store, quiet
 from libassoc.validation import Shapes, ValidationOutcome, conformance_key, validate_store
 
 
@@ -68,6 +69,8 @@ def open_conforming(
     ``location`` is the on-disk store (None: in memory); a store in memory is stamped in the
     folder ``stamps``, by key. ``say`` hears each step as it starts.
     """
+    if location is not None:
+        check_location(location)
     key = conformance_key(sources, shapes_folders, checks)
     stamp = store_stamp(location, key) if location is not None else Stamp(stamps / key, key)
     reused = location is not None and is_current(sources, location)
@@ -76,10 +79,9 @@ def open_conforming(
     elif reused:
         say(f"Opening the store at {location}, built from the same data files.")
     else:
-        stamp.clear()
         say(f"Loading the data into the store at {location}.")
     started = time.monotonic()
-    store = open_loaded_store(sources, location, say)
+    store = open_loaded_store(sources, location, say, replacing=stamp.clear)
     if not reused:
         say(f"Loaded in {time.monotonic() - started:.1f} s.")
     shapes = Shapes(shapes_folders)

@@ -7,12 +7,15 @@ that two sources state twice, and the merge must give it once (MODEL.md §4).
 A write reaches the store as a ``Change`` (the named-graph quads it adds and removes). Applying
 one costs what it changes, not what the store holds: the merged default graph follows quad by
 quad. A journal written before the change and removed after it makes the change whole even if
-the process dies half way: the next open finishes it.
+the process dies half way: the next open finishes it. A change that fails half way in a process
+that goes on (a full disk) is undone instead, since its client is told it failed.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +27,62 @@ from libassoc.loader import fingerprint, load_files
 DEFAULT_GRAPH = ox.DefaultGraph()
 NamedGraph = ox.NamedNode | ox.BlankNode
 
+log = logging.getLogger(__name__)
+
+
+class StoreLocationError(Exception):
+    """The on-disk store cannot be made, opened or written where it was asked for."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"cannot write the store at {path}: {reason}")
+
+
+def _reason(error: OSError) -> str:
+    # RocksDB's message names the file itself; Python's names it apart, in ``filename``.
+    if error.strerror and error.filename:
+        return f"{error.strerror}: {error.filename}"
+    return error.strerror or str(error)
+
+
+def check_location(path: Path) -> None:
+    """StoreLocationError unless the store at ``path`` and the files beside it can be written.
+
+    The journal, checkpoints and stamps live beside the store, and a store is rebuilt beside
+    it: a folder that refuses them must stop the server at start, not fail its first write.
+    """
+    for folder in (path, *path.parents):
+        if folder.exists() and not folder.is_dir():
+            raise StoreLocationError(path, f"{folder} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreLocationError(path, _reason(error)) from error
+    for folder in (path.parent, path) if path.is_dir() else (path.parent,):
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass  # made and gone: the folder takes new files
+        except OSError as error:
+            raise StoreLocationError(path, f"{error.strerror or error}: {folder}") from error
+
 
 def quiet(_: str) -> None:
     """Hears the progress of a long step, and says nothing of it."""
+
+
+def quiet_step() -> None:
+    """Hears that a step happens, and does nothing about it."""
 
 
 def open_store(path: Path | None = None) -> ox.Store:
     """An on-disk store at ``path``, or an in-memory one when ``path`` is None."""
     if path is None:
         return ox.Store()
-    path.mkdir(parents=True, exist_ok=True)
-    return ox.Store(str(path))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return ox.Store(str(path))
+    except OSError as error:
+        raise StoreLocationError(path, _reason(error)) from error
 
 
 def named_quads(store: ox.Store) -> Iterable[ox.Quad]:
@@ -79,14 +127,18 @@ def is_current(sources: Sequence[Path], path: Path) -> bool:
 
 
 def open_loaded_store(
-    sources: Sequence[Path], path: Path | None = None, say: Callable[[str], None] = quiet
+    sources: Sequence[Path],
+    path: Path | None = None,
+    say: Callable[[str], None] = quiet,
+    replacing: Callable[[], None] = quiet_step,
 ) -> ox.Store:
     """A store holding the files under ``sources``.
 
     An on-disk store already built from the same files is reused as it is, so a restart is
     fast and keeps writes accepted since; when the files changed it is rebuilt from them, in a
     folder of its own that replaces the old store only once it is complete: a file that cannot
-    be read leaves the old store as it was.
+    be read leaves the old store as it was. ``replacing`` is called just before the old store
+    goes, so what describes it (a stamp) goes with it and not before.
     """
     if path is None:
         store = ox.Store()
@@ -94,7 +146,7 @@ def open_loaded_store(
         return store
     if is_current(sources, path):
         store = open_store(path)
-        Journal(path).recover(store)
+        settle(store, path)
         return store
     building = path.with_name(path.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
@@ -108,6 +160,7 @@ def open_loaded_store(
         shutil.rmtree(building, ignore_errors=True)
         raise
     del fresh  # Oxigraph lets go of the folder when the store object goes
+    replacing()
     _fingerprint_file(path).unlink(missing_ok=True)
     Journal(path).discard()
     shutil.rmtree(path, ignore_errors=True)
@@ -176,6 +229,8 @@ def plan(store: ox.Store, change: Change) -> Plan:
     """The change, with the merged default graph following it.
 
     A removed triple leaves the default graph only when no other named graph still states it.
+    The plan holds exactly what the store lacks in ``add`` and ``created`` and exactly what it
+    has in ``remove`` and ``dropped``, so that ``undo`` gives the store back as it was.
     """
     added_triples = {q.triple for q in change.added}
     leaving: list[ox.Quad] = []
@@ -183,11 +238,22 @@ def plan(store: ox.Store, change: Change) -> Plan:
         stated = store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
         if all(q.graph_name == DEFAULT_GRAPH or q in change.removed for q in stated):
             leaving.append(_in_default(triple))
+    arriving = [q for q in map(_in_default, added_triples) if q not in store]
+    # A quad added to a graph the store lacks makes that graph: undoing it must drop the graph.
+    graphs = dict.fromkeys([*change.created, *(q.graph_name for q in change.added)])
+    created = [g for g in graphs if isinstance(g, NamedGraph) and not store.contains_named_graph(g)]
     return Plan(
         remove=(*change.removed, *leaving),
-        add=(*change.added, *(_in_default(t) for t in added_triples)),
-        created=tuple(change.created),
+        add=(*change.added, *arriving),
+        created=tuple(created),
         dropped=tuple(change.dropped),
+    )
+
+
+def undo(planned: Plan) -> Plan:
+    """What gives back the store as it was before ``planned``, even if it was only partly done."""
+    return Plan(
+        remove=planned.add, add=planned.remove, created=planned.dropped, dropped=planned.created
     )
 
 
@@ -195,14 +261,21 @@ class Journal:
     """What a change will do, on disk before it is done, so that a crash cannot leave half of it.
 
     Removing and adding quads are each idempotent, so finishing a change that was already
-    partly (or wholly) applied gives the same store.
+    partly (or wholly) applied gives the same store, and so does undoing it. Each state of the
+    journal is a folder that appears and goes by a rename, whole: ``.pending`` while it is
+    written (never carried out), the journal itself (finished when the store opens), ``.undo``
+    once its change failed in a process that went on (undone), and ``.discarded`` on its way
+    out (ignored).
     """
 
     def __init__(self, store_path: Path) -> None:
         self.folder = store_path.with_name(store_path.name + ".journal")
 
+    def _beside(self, state: str) -> Path:
+        return self.folder.with_name(f"{self.folder.name}.{state}")
+
     def write(self, planned: Plan) -> None:
-        pending = self.folder.with_name(self.folder.name + ".pending")
+        pending = self._beside("pending")
         shutil.rmtree(pending, ignore_errors=True)
         pending.mkdir(parents=True)
         (pending / "remove.nq").write_bytes(_nquads(planned.remove))
@@ -212,17 +285,18 @@ class Journal:
         pending.rename(self.folder)  # the journal exists whole or not at all
 
     def read(self) -> Plan | None:
-        if not self.folder.exists():
-            return None
-        return Plan(
-            remove=tuple(_read_nquads(self.folder / "remove.nq")),
-            add=tuple(_read_nquads(self.folder / "add.nq")),
-            created=tuple(_read_graphs(self.folder / "created")),
-            dropped=tuple(_read_graphs(self.folder / "dropped")),
-        )
+        """The change to finish (or to undo, when one is marked so), or None."""
+        withdrawn = _read_plan(self._beside("undo"))
+        if withdrawn is not None:
+            return undo(withdrawn)
+        return _read_plan(self.folder)
+
+    def withdraw(self) -> None:
+        """Mark the change to be undone rather than finished: its client hears it failed."""
+        self.folder.rename(self._beside("undo"))
 
     def recover(self, store: ox.Store) -> bool:
-        """Finish a change that a crash interrupted; True when there was one."""
+        """Finish (or undo) a change that was cut short; True when there was one."""
         pending = self.read()
         if pending is None:
             self.discard()
@@ -232,8 +306,26 @@ class Journal:
         return True
 
     def discard(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-        shutil.rmtree(self.folder.with_name(self.folder.name + ".pending"), ignore_errors=True)
+        # Renamed before it is removed: a crash half way through removing the files of a
+        # journal must not leave a journal with some of its files, which would then be read.
+        gone = self._beside("discarded")
+        shutil.rmtree(gone, ignore_errors=True)
+        for folder in (self.folder, self._beside("undo")):
+            if folder.exists():
+                folder.rename(gone)
+                shutil.rmtree(gone, ignore_errors=True)
+        shutil.rmtree(self._beside("pending"), ignore_errors=True)
+
+
+def _read_plan(folder: Path) -> Plan | None:
+    if not folder.exists():
+        return None
+    return Plan(
+        remove=tuple(_read_nquads(folder / "remove.nq")),
+        add=tuple(_read_nquads(folder / "add.nq")),
+        created=tuple(_read_graphs(folder / "created")),
+        dropped=tuple(_read_graphs(folder / "dropped")),
+    )
 
 
 def _nquads(quads: Sequence[ox.Quad]) -> bytes:
@@ -261,15 +353,40 @@ def _carry_out(store: ox.Store, planned: Plan) -> None:
     store.flush()
 
 
+def settle(store: ox.Store, path: Path) -> bool:
+    """Finish, or undo, what an earlier change left half done; True when there was one.
+
+    OSError when the store cannot be written: then nothing else may be written either.
+    """
+    return Journal(path).recover(store)
+
+
 def apply(store: ox.Store, change: Change, path: Path | None) -> None:
-    """Make ``change`` to ``store`` (on disk at ``path``, or in memory when None), whole."""
-    planned = plan(store, change)
+    """Make ``change`` to ``store`` (on disk at ``path``, or in memory when None), whole.
+
+    On disk, OSError (a full disk) leaves the store as it was, or as it will be once the
+    change is undone: by the next change, or when the store opens again.
+    """
     if path is None:
-        _carry_out(store, planned)
+        _carry_out(store, plan(store, change))
         return
+    if settle(store, path):
+        # Worked out before an earlier change was settled: what it really does now may differ.
+        change = net(store, change.added, change.removed, change.created, change.dropped)
     journal = Journal(path)
-    # A change that failed half way in this process is finished before the next one starts.
-    journal.recover(store)
+    planned = plan(store, change)
     journal.write(planned)
-    _carry_out(store, planned)
-    journal.discard()
+    try:
+        _carry_out(store, planned)
+    except OSError:
+        try:
+            journal.withdraw()
+        except OSError:
+            # The journal stays as it is, and the change is finished instead: whole either way.
+            log.exception("could not mark the failed change to be undone")
+        raise
+    try:
+        journal.discard()
+    except OSError:
+        # The change is whole and on disk; the journal left over finishes it again, a no-op.
+        log.exception("could not remove the journal of a change that was made")

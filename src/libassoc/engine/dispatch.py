@@ -2,12 +2,12 @@
 
 Handing a job to a worker and taking its answer back wakes two processes. On a virtual machine
 that costs one to two milliseconds, more than a small lookup takes to evaluate. So every answer
-carries the time its evaluation took, and a job (its query, dataset and output format) that took
-under ``CHEAP_SECONDS`` on the current data is from then on evaluated on the event loop, on a
-read-only view of the same checkpoint the workers read. A job is always tried in a worker
-first, under the time limit, and a write forgets everything learnt, since the same query can cost
-far more on other data. On the same data a query does the same work every time, so what proved
-cheap stays cheap.
+carries the processor time its evaluation took, and a job (its query, dataset and output
+format) that took under ``CHEAP_SECONDS`` on the current data is from then on evaluated on the
+event loop, on a read-only view of the same checkpoint the workers read. A job is always tried
+in a worker first, under the time limit, and a write forgets everything learnt, since the same
+query can cost far more on other data. On the same data a query does the same work every time,
+so what proved cheap stays cheap.
 
 Whatever else the web process reads (pages, descriptions) reads that view too, through
 ``reading``: nothing reads the live store but the writer.
@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 
 import pyoxigraph as ox
 
 from libassoc.engine.checkpoint import Checkpoint
 from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, answer
+from libassoc.engine.fairness import Fairness
 from libassoc.engine.pool import QueryPool
 
 # Below this a worker's round trip costs about as much as the evaluation it carries. Measured at
@@ -49,8 +50,10 @@ class Dispatcher:
         pool: QueryPool,
         cheap_seconds: float = CHEAP_SECONDS,
         too_long_seconds: float = TOO_LONG_ON_LOOP_SECONDS,
+        fairness: Fairness | None = None,
     ) -> None:
         self.pool = pool
+        self.fairness = fairness
         self.cheap_seconds = cheap_seconds
         self.too_long_seconds = too_long_seconds
         # One attribute: a reader on another thread never pairs a checkpoint with another view.
@@ -109,23 +112,51 @@ class Dispatcher:
     def is_proven(self, job: QueryJob | GraphJob) -> bool:
         return _key(job) in self._proven
 
-    async def submit(self, job: QueryJob | GraphJob, *, may_run_inline: bool = True) -> Outcome:
-        """The job's outcome. ``may_run_inline=False`` for a job that may wait on the network."""
-        if not may_run_inline:
-            return await self.pool.submit(job)
-        key = _key(job)
-        if key in self._proven:
+    async def submit(
+        self,
+        job: QueryJob | GraphJob,
+        *,
+        may_run_inline: bool = True,
+        client: str | None = None,
+    ) -> Outcome:
+        """The job's outcome. ``may_run_inline=False`` for a job that may wait on the network.
+
+        A ``client`` named here gets its share of query time and workers (``fairness``), and
+        HttpProblem(429) once it has had more.
+        """
+        if client is None or self.fairness is None:
+            return await self._submit(job, may_run_inline, None)
+        fairness = self.fairness
+        fairness.check(client)
+
+        def spent(seconds: float) -> None:
+            fairness.charge(client, seconds)
+
+        return await self._submit(job, may_run_inline, spent, fairness.slot(client))
+
+    async def _submit(
+        self,
+        job: QueryJob | GraphJob,
+        may_run_inline: bool,
+        spent: Callable[[float], None] | None,
+        slot: AbstractAsyncContextManager[None] | None = None,
+    ) -> Outcome:
+        key = _key(job) if may_run_inline else None
+        if key is not None and key in self._proven:
             assert self._current is not None  # noqa: S101 (proven jobs ran after start)
             outcome = answer(self._current[1], job)
+            if spent is not None:
+                spent(outcome.seconds if isinstance(outcome, Answer) else self.too_long_seconds)
             if isinstance(outcome, Answer) and outcome.seconds <= self.too_long_seconds:
                 self._proven.move_to_end(key)
             else:
                 del self._proven[key]
             return outcome
         generation = self._generation
-        outcome = await self.pool.submit(job)
+        async with slot or nullcontext():
+            outcome = await self.pool.submit(job, spent)
         cheap = isinstance(outcome, Answer) and outcome.seconds < self.cheap_seconds
-        if cheap and generation == self._generation:
+        if key is not None and cheap and generation == self._generation:
             self._remember(key)
         return outcome
 

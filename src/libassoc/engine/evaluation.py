@@ -6,6 +6,7 @@ and serialization alike, and the web process only moves bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -41,6 +42,11 @@ class QueryJob:
     named_graphs: tuple[str, ...] | None = None
     max_rows: int | None = None
 
+    @property
+    def digest(self) -> str:
+        """A short name for the job in logs, which must never carry a client's text itself."""
+        return "query:" + hashlib.sha256(self.text.encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class GraphJob:
@@ -49,12 +55,16 @@ class GraphJob:
     graph: str | None
     format_name: str
 
+    @property
+    def digest(self) -> str:
+        return f"graph:{self.graph or 'default'}:{self.format_name}"
+
 
 @dataclass(frozen=True)
 class Answer:
     body: bytes
     content_type: str
-    # How long evaluating and writing it took where it ran, once ``answer`` has timed it.
+    # The processor time evaluating and writing it took where it ran, once ``answer`` timed it.
     seconds: float = math.inf
 
 
@@ -62,6 +72,7 @@ class Answer:
 class Refusal:
     status: int
     message: str
+    retry_after: int | None = None  # seconds, for a refusal that a later try may not meet
 
 
 Outcome = Answer | Refusal
@@ -223,13 +234,17 @@ def read_graph(store: Dataset, job: GraphJob) -> Outcome:
 
 
 def answer(store: Dataset, job: QueryJob | GraphJob) -> Outcome:
-    """Run ``job`` and time it; an error of the server's own becomes a logged 500."""
-    started = time.perf_counter()
+    """Run ``job`` and time it; an error of the server's own becomes a logged 500.
+
+    The time is the thread's processor time, which is what the job costs: on a busy machine the
+    clock also counts the time other processes ran, and a cheap job would look expensive.
+    """
+    started = time.thread_time()
     try:
         outcome = run_query(store, job) if isinstance(job, QueryJob) else read_graph(store, job)
     except Exception:  # whoever runs jobs must outlive any one of them; the trace is logged
         log.exception("a %s failed; it was answered with 500", type(job).__name__)
         return Refusal(500, "The query failed inside the server; the error is logged.")
     if isinstance(outcome, Answer):
-        return replace(outcome, seconds=time.perf_counter() - started)
+        return replace(outcome, seconds=time.thread_time() - started)
     return outcome

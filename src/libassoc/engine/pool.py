@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 
@@ -22,7 +23,13 @@ from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, Refu
 
 log = logging.getLogger(__name__)
 
-STARTUP_SECONDS = 60.0  # starting Python and opening a checkpoint; the data's size adds nothing
+# What a client is told to wait before it tries again after a refusal that is not its fault:
+# about the time a fresh worker takes to start.
+RETRY_AFTER_SECONDS = 2
+STARTUP_SECONDS = 60.0
+# Jobs waiting for a worker: beyond that, a new job is refused at once rather than held for
+# seconds only to be refused at the end of its wait.
+DEFAULT_QUEUE = 32  # starting Python and opening a checkpoint; the data's size adds nothing
 
 
 class WorkerGone(Exception):
@@ -132,10 +139,14 @@ class Worker:
 class QueryPool:
     """``size`` workers, each job limited to ``limit`` seconds."""
 
-    def __init__(self, size: int, limit: float, checkpoints: Checkpoints) -> None:
+    def __init__(
+        self, size: int, limit: float, checkpoints: Checkpoints, queue: int = DEFAULT_QUEUE
+    ) -> None:
         self.size = size
         self.limit = limit
         self.checkpoints = checkpoints
+        self.queue = queue  # jobs that may wait for a worker; more are refused at once
+        self.waiting = 0
         self._threads = ThreadPoolExecutor(max_workers=2 * size, thread_name_prefix="query")
         # Last in, first out: the worker that just answered is the one whose caches are still
         # warm, and on a virtual machine a worker woken after a pause starts markedly slower.
@@ -143,6 +154,9 @@ class QueryPool:
         self._workers: set[Worker] = set()
         self._checkpoint: Checkpoint | None = None
         self._closing = False
+        # What operators watch (the metrics read them): workers replaced, jobs stopped.
+        self.restarts = 0
+        self.timeouts = 0
 
     @property
     def generation(self) -> int:
@@ -173,24 +187,50 @@ class QueryPool:
         """New data: every job from now on sees it."""
         self._checkpoint = checkpoint
 
-    async def submit(self, job: QueryJob | GraphJob) -> Outcome:
+    async def submit(
+        self, job: QueryJob | GraphJob, spent: Callable[[float], None] | None = None
+    ) -> Outcome:
+        """The job's outcome; ``spent`` hears how long it held a worker."""
         try:
             worker = self._idle.get_nowait()
         except asyncio.QueueEmpty:
+            if self.waiting >= self.queue:
+                return Refusal(
+                    503,
+                    f"Every query worker is busy and {self.waiting} queries are waiting, the "
+                    "most this server queues; try again shortly.",
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
+            self.waiting += 1
             try:
                 worker = await asyncio.wait_for(self._idle.get(), self.limit)
             except TimeoutError:
                 return Refusal(
                     503,
                     f"Every query worker stayed busy for {self.limit:g} s; try again shortly.",
+                    retry_after=RETRY_AFTER_SECONDS,
                 )
+            finally:
+                self.waiting -= 1
         # Shielded: when the client goes away, the job still ends and frees its worker.
-        return await asyncio.shield(self._run(worker, job))
+        return await asyncio.shield(self._run(worker, job, spent))
 
-    async def _run(self, worker: Worker, job: QueryJob | GraphJob) -> Outcome:
+    async def _run(
+        self, worker: Worker, job: QueryJob | GraphJob, spent: Callable[[float], None] | None
+    ) -> Outcome:
         checkpoint = self._checkpoint
         assert checkpoint is not None  # noqa: S101 (start comes first)
-        deadline = time.monotonic() + self.limit
+        started = time.monotonic()
+        deadline = started + self.limit
+        try:
+            return await self._ask(worker, job, checkpoint, deadline)
+        finally:
+            if spent is not None:
+                spent(time.monotonic() - started)
+
+    async def _ask(
+        self, worker: Worker, job: QueryJob | GraphJob, checkpoint: Checkpoint, deadline: float
+    ) -> Outcome:
         try:
             if worker.generation != checkpoint.generation:
                 loaded = await self._switch(worker, checkpoint, deadline)
@@ -198,10 +238,22 @@ class QueryPool:
             else:
                 outcome = await worker.ask(job, self.limit)
         except WorkerGone:
-            log.warning("query worker %s ended during a job; starting another", worker.process.pid)
+            # Named by its hash: the log is no place for a text that may be hostile or huge.
+            log.warning(
+                "query worker %s ended during job %s; starting another",
+                worker.process.pid,
+                job.digest,
+            )
             self._replace(worker)
-            return Refusal(500, "The query worker ended unexpectedly; the error is logged.")
+            return Refusal(
+                503,
+                f"The query worker ended while evaluating this request (logged as {job.digest}); "
+                "a fresh worker is starting. Retry shortly, or simplify the query if it fails "
+                "again.",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
         if outcome is None:
+            self.timeouts += 1
             self._replace(worker)
             return Refusal(
                 503,
@@ -238,6 +290,7 @@ class QueryPool:
     def _replace(self, worker: Worker) -> None:
         """Kill ``worker`` now; a fresh one joins the pool once it has opened the checkpoint."""
         self._kill(worker)
+        self.restarts += 1
         if self._closing or self._checkpoint is None:
             return
         loop = asyncio.get_running_loop()

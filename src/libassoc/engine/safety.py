@@ -9,8 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from libassoc.engine.outline import Outline
+from libassoc.engine.outline import BRACKET_DEPTH, Outline
 from libassoc.engine.problem import HttpProblem
+
+# An eighth of the smallest depth measured to end the process (see ``outline.BRACKET_DEPTH``):
+# 125 nested brackets, or a thousand chained operators, far beyond what people write.
+MAX_DEPTH = 1000
+
+
+def check_depth(outline: Outline, limit: int = MAX_DEPTH) -> None:
+    """400 for a text nested so deeply that parsing it could overflow the stack."""
+    if outline.depth > limit:
+        raise HttpProblem(
+            400,
+            f"The text nests too deeply for this endpoint: depth {outline.depth}, where each "
+            f"open bracket ({{, ( or [) counts {BRACKET_DEPTH} and each operator chained inside "
+            f"(||, &&, +, UNION, OPTIONAL, ...) counts 1; the limit is {limit}. Flatten it, "
+            "for instance with VALUES or IN instead of long chains of || or UNION.",
+        )
 
 
 def check_services(outline: Outline, allowed: Collection[str]) -> None:

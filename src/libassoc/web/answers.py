@@ -14,4 +14,7 @@ VARY = {"Vary": "Accept"}
 def respond(outcome: Outcome) -> Response:
     if isinstance(outcome, Answer):
         return Response(outcome.body, media_type=outcome.content_type, headers=VARY)
-    return problem_response(HttpProblem(outcome.status, outcome.message, VARY))
+    headers = VARY
+    if outcome.retry_after is not None:
+        headers = {**VARY, "Retry-After": str(outcome.retry_after)}
+    return problem_response(HttpProblem(outcome.status, outcome.message, headers))

@@ -18,12 +18,18 @@ from libassoc.catalog import QueryCatalog
 from libassoc.conformance import open_conforming
 from libassoc.engine.checkpoint import Checkpoints
 from libassoc.engine.dispatch import Dispatcher
+from libassoc.engine.fairness import Fairness
 from libassoc.engine.pool import QueryPool
 from libassoc.store import quiet
 from libassoc.validation import Shapes
-from libassoc.web import graph_store, pages, sparql, ui, update
+from libassoc.web import graph_store, health, pages, sparql, ui, update
+from libassoc.web.access_log import AccessLog
+from libassoc.web.clients import trusted_networks
 from libassoc.web.config import ServerConfig
 from libassoc.web.errors import install_error_handlers
+from libassoc.web.exchanges import WatchedApp
+from libassoc.web.metrics import Metrics
+from libassoc.web.security_headers import SecurityHeaders
 from libassoc.web.state import Service
 
 
@@ -71,9 +77,15 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
             store=ready.store,
             location=ready.location,
             shapes=ready.shapes,
-            queries=Dispatcher(QueryPool(config.query_workers, config.query_timeout, checkpoints)),
+            queries=Dispatcher(
+                QueryPool(
+                    config.query_workers, config.query_timeout, checkpoints, config.query_queue
+                ),
+                fairness=Fairness(config.shares),
+            ),
             checkpoints=checkpoints,
             catalog=QueryCatalog.from_dir(config.paths.queries),
+            proxies=trusted_networks(config.trusted_proxies),
         )
         await service.start()
         app.state.config = config
@@ -102,7 +114,18 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
         allow_headers=["*"],
         max_age=86400,
     )
+    # Added last, so outermost: CORS answers get the headers too, and the time counted is all of
+    # the app's.
+    app.add_middleware(SecurityHeaders)
+    metrics = Metrics(app.state)
+    app.add_middleware(
+        WatchedApp,
+        watchers=(metrics, AccessLog()),
+        proxies=trusted_networks(config.trusted_proxies),
+    )
     install_error_handlers(app)
+    app.include_router(health.router)
+    app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(sparql.router)
     app.include_router(update.router)
     app.include_router(graph_store.router)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from libassoc.engine.fairness import Shares
+from libassoc.engine.pool import DEFAULT_QUEUE
 from libassoc.settings import Paths
 
 
@@ -22,6 +24,11 @@ class ServerConfig:
     allow_updates: bool = False
     write_token: str | None = None
     allowed_service_endpoints: tuple[str, ...] = ()
+    # Each client's share (see engine/fairness.py), and how many queries may wait for a worker.
+    shares: Shares = field(default_factory=Shares)
+    query_queue: int = DEFAULT_QUEUE
+    # Proxies whose X-Forwarded-For is believed (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
     # Workers read checkpoints, so each costs only its process; two keep a cheap query free while
     # another runs long.
     query_workers: int = field(default_factory=lambda: max(2, min(4, os.cpu_count() or 2)))

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib.namespace import RDFS, SDO, SKOS
 
-from libassoc.catalog import QueryCatalog
+from libassoc.hash_subjects import HashSubjects
 from libassoc.namespaces import BASE
 from libassoc.store import DEFAULT_GRAPH
-from libassoc.web.app_queries import select
 
 LABELS = tuple(ox.NamedNode(str(p)) for p in (SDO.name, RDFS.label, SKOS.prefLabel))
 
@@ -56,14 +55,6 @@ def _named(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
     return {q for q in quads if q.graph_name != DEFAULT_GRAPH}
 
 
-def document_subjects(
-    store: ox.Store, catalog: QueryCatalog, document: ox.NamedNode
-) -> list[ox.NamedNode]:
-    """``document`` and the hash IRIs under it that are subjects in the store."""
-    hashed = [row["subject"] for row in select(store, catalog, "document-subjects", doc=document)]
-    return [document, *(s for s in hashed if isinstance(s, ox.NamedNode))]
-
-
 def _linked_quads(store: ox.Store, thing: ox.NamedNode) -> set[ox.Quad]:
     if not thing.value.startswith(BASE):
         return _named(store.quads_for_pattern(thing, None, None, None))
@@ -73,9 +64,9 @@ def _linked_quads(store: ox.Store, thing: ox.NamedNode) -> set[ox.Quad]:
     return found
 
 
-def describe(store: ox.Store, catalog: QueryCatalog, document: ox.NamedNode) -> Description | None:
+def describe(store: ox.Store, hashed: HashSubjects, document: ox.NamedNode) -> Description | None:
     """The description of ``document``, or None when the store does not know it."""
-    subjects = document_subjects(store, catalog, document)
+    subjects = [document, *hashed.under(document)]
     own: set[ox.Quad] = set()
     incoming: set[ox.Quad] = set()
     for subject in subjects:

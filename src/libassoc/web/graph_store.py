@@ -7,6 +7,8 @@ graph is derived from the named graphs, so it is read-only.
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -27,6 +29,28 @@ router = APIRouter()
 
 READ_ONLY_DEFAULT = {"Allow": "GET, HEAD"}
 
+# Oxigraph's JSON-LD parser recurses once per nested object, on the server's own stack: a body
+# a few thousand objects deep (40 kB) overflows it and takes the whole process down. Real
+# JSON-LD nests a few levels; this is far from both.
+MAX_JSON_DEPTH = 256
+# A string, or an unterminated one up to the end: possessive, so that no text makes it backtrack.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_JSON_FORMATS = (ox.RdfFormat.JSON_LD, ox.RdfFormat.STREAMING_JSON_LD)
+
+
+def _nests_too_deep(body: bytes) -> bool:
+    """Whether the arrays and objects of a JSON text nest deeper than MAX_JSON_DEPTH (brackets in
+    strings do not count)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False  # too few brackets to nest that deep: the usual case, without a scan
+    depth = 0
+    for bracket in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
 
 def _target(request: Request) -> tuple[str | None, tuple[str, ...]]:
     """The graph named by the request (None: the default graph), and the ``format`` parameter."""
@@ -38,6 +62,8 @@ def _target(request: Request) -> tuple[str | None, tuple[str, ...]]:
         )
     if graph is not None and not graph.strip():
         raise HttpProblem(400, "?graph= needs an IRI.")
+    if graph is not None and not _is_iri(graph):
+        raise HttpProblem(400, f"?graph={graph!r} is not an absolute IRI.")
     return graph, tuple(params.get("format", ()))
 
 
@@ -46,7 +72,8 @@ async def read(request: Request) -> Response:
     service = service_of(request)
     graph, format_params = _target(request)
     output = choose(Family.RDF, request.headers.get("accept"), format_params)
-    return respond(await service.queries.submit(GraphJob(graph, output.name)))
+    job = GraphJob(graph, output.name)
+    return respond(await service.queries.submit(job, client=service.client(request)))
 
 
 def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]:
@@ -56,6 +83,10 @@ def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]
             415,
             f"Send the graph as Turtle, N-Triples, RDF/XML or JSON-LD (Content-Type), "
             f"not {content_type or 'no Content-Type'!r}.",
+        )
+    if rdf_format in _JSON_FORMATS and _nests_too_deep(body):
+        raise HttpProblem(
+            400, f"The JSON-LD body nests deeper than {MAX_JSON_DEPTH} levels, the most it may."
         )
     try:
         triples = ox.parse(body, format=rdf_format, base_iri=graph.value, without_named_graphs=True)

@@ -246,7 +246,11 @@ def _find(request: Request, store: ox.Store, rest: str) -> tuple[Description, ox
     if rest == SHAPES_IRI[len(BASE) :]:
         shapes = request.app.state.shapes
         return shapes_description(shapes), shapes
-    found = describe(store, request.app.state.catalog, ox.NamedNode(BASE + rest))
+    try:
+        document = ox.NamedNode(BASE + rest)
+    except ValueError:  # a path no IRI of ours can have (a quote, a space, a bad %-escape)
+        return None
+    found = describe(store, service_of(request).hashed, document)
     return (found, store) if found else None
 
 

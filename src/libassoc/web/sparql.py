@@ -10,7 +10,7 @@ from libassoc.engine.evaluation import QueryJob, write_rdf
 from libassoc.engine.formats import FAMILIES, Family, choose, offered_media_types
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
-from libassoc.engine.safety import check_dataset, check_services
+from libassoc.engine.safety import check_dataset, check_depth, check_services
 from libassoc.publication import read_void
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
@@ -48,6 +48,7 @@ async def sparql(request: Request) -> Response:
     if text is None:
         return await _no_query(request, service, accept, format_params)
     found = outline(text)
+    check_depth(found)
     check_services(found, service.config.allowed_service_endpoints)
     check_dataset(found.dataset, service.graphs, "FROM")
     job = QueryJob(
@@ -61,7 +62,10 @@ async def sparql(request: Request) -> Response:
     if found.form is not None:
         # Refuse an unacceptable format before spending any work on the query.
         choose(FORM_FAMILY[found.form], accept, format_params)
-    return respond(await service.queries.submit(job, may_run_inline=not found.services))
+    outcome = await service.queries.submit(
+        job, may_run_inline=not found.services, client=service.client(request)
+    )
+    return respond(outcome)
 
 
 async def _no_query(

@@ -15,7 +15,9 @@ from fastapi import Request
 from libassoc.catalog import QueryCatalog
 from libassoc.engine.checkpoint import Checkpoint, Checkpoints
 from libassoc.engine.dispatch import Dispatcher
+from libassoc.hash_subjects import HashSubjects
 from libassoc.validation import Shapes
+from libassoc.web.clients import Network, client_key
 from libassoc.web.config import ServerConfig
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ class Service:
     queries: Dispatcher
     checkpoints: Checkpoints
     catalog: QueryCatalog
+    proxies: tuple[Network, ...] = ()
+    hashed: HashSubjects = field(default_factory=HashSubjects)
     generation: int = 0
     graphs: frozenset[str] = frozenset()
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -43,10 +47,16 @@ class Service:
     # any long work in the background.
     on_publish: list[Callable[[Checkpoint], None]] = field(default_factory=list)
 
+    def client(self, request: Request) -> str:
+        """Who sent ``request``, as per-client fairness tells clients apart."""
+        return client_key(request.scope, self.proxies)
+
     async def start(self) -> None:
         checkpoint = await asyncio.to_thread(self.checkpoints.take, self.store, self.generation)
         self.graphs = frozenset(checkpoint.graphs)
         await self.queries.start(checkpoint)
+        with self.reading() as view:
+            self.hashed = await asyncio.to_thread(HashSubjects.of, view, self.catalog)
 
     async def publish(self) -> None:
         """After a committed write: the readers and the graph list follow the store.

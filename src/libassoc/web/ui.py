@@ -6,22 +6,31 @@ page opens with one tab per competency query of ``queries/``.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from libassoc.web.state import Service
 
 ASSETS_PATH = "/assets/yasgui"
+SCRIPT_PATH = "/assets/query-ui.js"
+SCRIPT = files("libassoc.web").joinpath("static/query-ui.js").read_bytes()
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def mount_assets(app: FastAPI, build: Path) -> None:
-    """Serve YASGUI's built files; a missing install shows as a notice on the page, not a crash."""
+    """Serve YASGUI's built files and the page's script; a missing YASGUI shows as a notice."""
     app.mount(ASSETS_PATH, StaticFiles(directory=build, check_dir=False), name="yasgui")
+    app.add_route(SCRIPT_PATH, script, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+async def script(_request: Request) -> Response:
+    """The page's own script: a file, so that the page needs no inline script."""
+    return Response(SCRIPT, media_type="text/javascript", headers={"cache-control": "max-age=3600"})
 
 
 def page(request: Request, service: Service, endpoint: str) -> HTMLResponse:
@@ -32,6 +41,7 @@ def page(request: Request, service: Service, endpoint: str) -> HTMLResponse:
         {
             "endpoint": endpoint,
             "assets": ASSETS_PATH,
+            "script": SCRIPT_PATH,
             "assets_installed": (service.config.assets / "yasgui.min.js").is_file(),
             "examples": examples,
         },

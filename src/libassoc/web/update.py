@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from libassoc.engine.changes import update_change
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
-from libassoc.engine.safety import check_loads, check_services
+from libassoc.engine.safety import check_depth, check_loads, check_services
 from libassoc.store import Change
 from libassoc.web.auth import authorize_write
 from libassoc.web.protocol import UPDATE, read_params
@@ -51,6 +51,7 @@ async def update(request: Request) -> Response:
         if name in params:
             raise HttpProblem(400, f"{name} is not supported; name graphs in the update itself.")
     found = outline(text)
+    check_depth(found)
     check_loads(found)
     check_services(found, service.config.allowed_service_endpoints)
     refused = await commit(service, _change(text, service.checkpoints.root))

@@ -1,0 +1,60 @@
+"""The hash IRIs a document's page serves: found once at start, then kept by each write's change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from libassoc.catalog import QueryCatalog
+from libassoc.hash_subjects import HashSubjects
+from libassoc.settings import Paths
+from libassoc.store import Change, apply, replace_contents
+
+FIXTURE = Path(__file__).parent / "fixtures" / "endpoint" / "app-dataset.trig"
+DOC = "https://w3id.org/libassoc/thing/doc"
+GRAPH = ox.NamedNode("https://w3id.org/libassoc/graph/test")
+LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+
+
+def loaded() -> ox.Store:
+    store = ox.Store()
+    replace_contents(store, ox.parse(FIXTURE.read_bytes(), format=ox.RdfFormat.TRIG))
+    return store
+
+
+def labelled(iri: str) -> ox.Quad:
+    return ox.Quad(ox.NamedNode(iri), LABEL, ox.Literal(iri.rpartition("#")[2]), GRAPH)
+
+
+def test_found_at_start_as_the_query_finds_them() -> None:
+    store = loaded()
+    found = HashSubjects.of(store, QueryCatalog.from_dir(Paths().queries))
+    ontology = ox.NamedNode("https://w3id.org/libassoc/ontology")
+    terms = found.under(ontology)
+    assert terms, "the fixture declares ontology terms"
+    assert all(term.value.startswith(ontology.value + "#") for term in terms)
+    assert terms == sorted(terms, key=str)
+    assert found.under(ox.NamedNode(DOC)) == []
+
+
+def test_each_write_adds_and_removes_what_it_touched() -> None:
+    store = loaded()
+    found = HashSubjects.of(store, QueryCatalog.from_dir(Paths().queries))
+    first, second = labelled(DOC + "#a"), labelled(DOC + "#b")
+    added = Change(added=frozenset({first, second}), created=frozenset({GRAPH}))
+    apply(store, added, None)
+    found.follow(store, added)
+    assert [s.value for s in found.under(ox.NamedNode(DOC))] == [DOC + "#a", DOC + "#b"]
+
+    removed = Change(removed=frozenset({first}))
+    apply(store, removed, None)
+    found.follow(store, removed)
+    assert [s.value for s in found.under(ox.NamedNode(DOC))] == [DOC + "#b"]
+    # A subject stated elsewhere stays however many of its quads go.
+    other = ox.Quad(second.subject, LABEL, ox.Literal("other"), GRAPH)
+    apply(store, Change(added=frozenset({other})), None)
+    only_one = Change(removed=frozenset({second}))
+    apply(store, only_one, None)
+    found.follow(store, only_one)
+    assert [s.value for s in found.under(ox.NamedNode(DOC))] == [DOC + "#b"]
