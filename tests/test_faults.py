@@ -590,8 +590,25 @@ def test_a_full_disk_answers_503_and_loses_nothing(built: Site, tmp_path: Path) 
                 assert {s for _, s, _, _ in fault_quads(client)} == {
                     entity(w.key) for w in before + earlier
                 }
+            # Room again, no restart: the next write opens the store anew (RocksDB refuses
+            # every write after a failed one until then), undoes the failed change, and is kept.
+            live = Write("POST", POSTED, "disk-room-again")
+            live.status = send(client, live).status_code
+            assert live.acknowledged, live
+            assert not site.sibling(".journal.undo").exists()
+            check_whole(client, [*before, *earlier, *refused, live])
+            # Full again: refused again, and writable again once there is room.
+            with file_size_limit(server, FULL_AT_BYTES):
+                again = Write("UPDATE", UPDATED, "disk-full-again")
+                again.status = send(client, again).status_code
+                assert again.status == 503, again
+            refused.append(again)
+            after = Write("POST", POSTED, "disk-after")
+            after.status = send(client, after).status_code
+            assert after.acknowledged, after
     finally:
         server.stop()
+    earlier += [live, after]
 
     # Still no room: the next start stops at once, with one line.
     def disk_full() -> None:

@@ -172,8 +172,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _progress(
         f"Starting the server: SPARQL endpoint and query UI at http://{host}:{args.port}/sparql"
     )
+    app = create_app(config, opened)
+    del opened  # the app's service must be the store's only holder (see create_app)
     uvicorn.run(
-        create_app(config, opened),
+        app,
         host=args.host,
         port=args.port,
         access_log=False,  # the app writes its own, one line per request (web/access_log.py)

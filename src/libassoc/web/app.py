@@ -70,12 +70,16 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ready = opened if opened is not None else open_checked_store(config)
-        checkpoints = Checkpoints(ready.location.with_name(ready.location.name + ".checkpoints"))
+        # The service is left the only holder of the store: after a write fails on the disk it
+        # has to open the store again, which RocksDB allows only once nothing holds it.
+        nonlocal opened
+        ready, opened = opened or open_checked_store(config), None
+        location, temporary = ready.location, ready.temporary
+        checkpoints = Checkpoints(location.with_name(location.name + ".checkpoints"))
         service = Service(
             config=config,
             store=ready.store,
-            location=ready.location,
+            location=location,
             shapes=ready.shapes,
             queries=Dispatcher(
                 QueryPool(
@@ -87,6 +91,7 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
             catalog=QueryCatalog.from_dir(config.paths.queries),
             proxies=trusted_networks(config.trusted_proxies),
         )
+        del ready
         await service.start()
         app.state.config = config
         app.state.catalog = service.catalog
@@ -101,8 +106,8 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
         finally:
             service.queries.close()
             checkpoints.close()
-            if ready.temporary:
-                shutil.rmtree(ready.location.parent, ignore_errors=True)
+            if temporary:
+                shutil.rmtree(location.parent, ignore_errors=True)
 
     app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
     # Any site may query; no credentials, so a page elsewhere cannot act as a logged-in user.

@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from rdflib.namespace import RDF, VOID
 
 from libassoc.engine.formats import RDF_FORMATS, RESULT_FORMATS
+from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import SD
 from libassoc.web.state import Service
 
@@ -39,7 +40,17 @@ def graph_sizes(service: Service, void: list[ox.Triple]) -> tuple[int, dict[str,
 
 
 def describe(service: Service, endpoint: str, void: list[ox.Triple]) -> list[ox.Triple]:
-    """The description of the service answering at ``endpoint``; ``void`` gives the sizes."""
+    """The description of the service answering at ``endpoint``; ``void`` gives the sizes.
+
+    The endpoint's address comes from the request's Host header: one that makes no IRI (a bad
+    %-escape) is the client's error, 400.
+    """
+    try:
+        ox.NamedNode(endpoint)
+    except ValueError as error:
+        raise HttpProblem(
+            400, f"The Host header makes no valid address for this endpoint ({error})."
+        ) from error
     default_size, named_sizes = graph_sizes(service, void)
     this = ox.NamedNode(endpoint + "#service")
     dataset = ox.NamedNode(endpoint + "#dataset")

@@ -16,6 +16,7 @@ from libassoc.catalog import QueryCatalog
 from libassoc.engine.checkpoint import Checkpoint, Checkpoints
 from libassoc.engine.dispatch import Dispatcher
 from libassoc.hash_subjects import HashSubjects
+from libassoc.store import open_store, settle
 from libassoc.validation import Shapes
 from libassoc.web.clients import Network, client_key
 from libassoc.web.config import ServerConfig
@@ -40,12 +41,30 @@ class Service:
     catalog: QueryCatalog
     proxies: tuple[Network, ...] = ()
     hashed: HashSubjects = field(default_factory=HashSubjects)
+    # A write failed on the disk: RocksDB refuses every write after that until the store is
+    # opened again, which ``writable_store`` does before the next one.
+    unwritable: bool = False
     generation: int = 0
     graphs: frozenset[str] = frozenset()
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What else follows the store after a write (the dumps); each must return at once and do
     # any long work in the background.
     on_publish: list[Callable[[Checkpoint], None]] = field(default_factory=list)
+
+    def writable_store(self) -> ox.Store:
+        """The store, for a write (under ``write_lock``, on the writer's thread).
+
+        OSError or StoreLocationError while the disk still refuses it; the next write tries again.
+        """
+        if self.unwritable:
+            # RocksDB lets go of the folder only once nothing holds the store: the service alone
+            # does (the app hands it over), so an empty stand-in replaces it meanwhile.
+            self.store = ox.Store()
+            self.store = open_store(self.location)
+            settle(self.store, self.location)  # undoes the write that failed
+            self.unwritable = False
+            log.info("the store was opened again after a failed write; writes are accepted again")
+        return self.store
 
     def client(self, request: Request) -> str:
         """Who sent ``request``, as per-client fairness tells clients apart."""

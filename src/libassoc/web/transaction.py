@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from libassoc.engine.changes import refuse_ontology_changes
 from libassoc.engine.problem import HttpProblem
-from libassoc.store import Change, apply, settle
+from libassoc.store import Change, StoreLocationError, apply, settle
 from libassoc.validation import ValidationOutcome, validate_change
 from libassoc.web.state import Service
 
@@ -33,13 +33,14 @@ ChangeOf = Callable[[ox.Store], Change]
 STORE_RETRY_AFTER_SECONDS = 60
 
 
-def _cause(error: OSError) -> str:
+def _cause(error: OSError | StoreLocationError) -> str:
     """What the operating system said, without the paths: "No space left on device"."""
     # RocksDB's messages end with it ("...: While appending to file: PATH: File too large").
-    return error.strerror or str(error).rpartition(": ")[2] or "an input/output error"
+    said = error.strerror if isinstance(error, OSError) else None
+    return said or str(error).rpartition(": ")[2] or "an input/output error"
 
 
-def _unwritable(error: OSError) -> HttpProblem:
+def _unwritable(error: OSError | StoreLocationError) -> HttpProblem:
     return HttpProblem(
         503,
         f"The store cannot be written now ({_cause(error)}); nothing of this write was kept. "
@@ -53,28 +54,28 @@ async def commit(service: Service, change_of: ChangeOf) -> ValidationOutcome | N
     checks = service.catalog.checks()
 
     def run() -> tuple[ValidationOutcome | None, bool]:
+        store = service.writable_store()
         # What an earlier write that failed left (to undo) goes first: the change is worked
         # out on the store as it really is.
-        settle(service.store, service.location)
-        change = change_of(service.store)
+        settle(store, service.location)
+        change = change_of(store)
         if not change:
             return None, False
         refuse_ontology_changes(change)
-        outcome = validate_change(
-            service.store, change, service.shapes, checks, service.checkpoints.root
-        )
+        outcome = validate_change(store, change, service.shapes, checks, service.checkpoints.root)
         if not outcome.conforms:
             return outcome, False
-        apply(service.store, change, service.location)
-        service.hashed.follow(service.store, change)
+        apply(store, change, service.location)
+        service.hashed.follow(store, change)
         return None, True
 
     async def locked() -> ValidationOutcome | None:
         async with service.write_lock:
             try:
                 refused, changed = await asyncio.to_thread(run)
-            except OSError as error:
+            except (OSError, StoreLocationError) as error:
                 log.error("a write failed and was not kept: %s", error)
+                service.unwritable = True
                 raise _unwritable(error) from error
             if changed:
                 await service.publish()
