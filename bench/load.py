@@ -49,7 +49,20 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from benchkit import load_report, machine, sections, synthetic
-from benchkit.loadgen import Bounds, Call, Kind, Watch, drive, drive_apart, loop, mix, ready
+from benchkit.loadgen import (
+    BACKGROUND_NICENESS,
+    PROBE_NICENESS,
+    Bounds,
+    Call,
+    Kind,
+    Watch,
+    drive,
+    drive_apart,
+    loop,
+    mix,
+    raise_probe,
+    ready,
+)
 from benchkit.main import LOGS, log
 from benchkit.scale import PROBE, download, parse_sizes
 from benchkit.servers import LOOPBACK, Server, ServerFailedError, ServerSpec, free_port
@@ -252,7 +265,13 @@ async def measure(opts: Options, base: str, server_log: Path | None) -> load_rep
     )
 
 
-def what_was_sent(opts: Options) -> list[str]:
+def what_was_sent(opts: Options, probe_raised: bool) -> list[str]:
+    ahead = (
+        f"the process timing the cheap queries at niceness {PROBE_NICENESS}"
+        if probe_raised
+        else "the process timing the cheap queries at the server's priority (raising it was "
+        "not allowed)"
+    )
     return [
         "- cheap query: `GET /sparql?query=...`, JSON results;",
         f"- page view: {PAGES} entity pages from the sitemap, each as `text/html` and "
@@ -260,7 +279,10 @@ def what_was_sent(opts: Options) -> list[str]:
         f"- dump download: {' and '.join(f'`{p}`' for p in FULL_DUMPS)}, whole;",
         f"- expensive query: `{CROSS_JOIN}`, stopped by the server at its time limit (503);",
         f"- each loop but the expensive ones waits {opts.think:g} s after an answer; any loop "
-        "waits as long as `Retry-After` says.",
+        "waits as long as `Retry-After` says;",
+        f"- the clients share the server's machine, as clients on machines of their own would "
+        f"not: the other loops run at niceness {BACKGROUND_NICENESS}, {ahead}, so that what "
+        "is timed is the server's delay rather than the load generator's.",
     ]
 
 
@@ -304,8 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             stack.callback(server.stop)
             server_log = server.spec.log
+        probe_raised = raise_probe()  # after the server started: it keeps its own priority
         run = asyncio.run(measure(opts, base, server_log))
-    details = (what_was_sent(opts), settings(opts, run, facts), opts.size)
+    details = (what_was_sent(opts, probe_raised), settings(opts, run, facts), opts.size)
     section = load_report.render(run, when, *details)
     existing = opts.output.read_text(encoding="utf-8") if opts.output.exists() else ""
     name = load_report.section_name(opts.size)

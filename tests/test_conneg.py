@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libassoc.engine.conneg import negotiate
-from libassoc.engine.formats import Family, choose
+from libassoc.engine.formats import Family, choose, named_format
 from libassoc.engine.problem import HttpProblem
 
 OFFERED = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv"]
@@ -70,6 +70,68 @@ def test_choose(
     assert choose(family, accept, (format_param,) if format_param else ()).name == expected
 
 
+# The names clients send in format=/output=/results= (SPARQLWrapper, Virtuoso, Fuseki, YASGUI),
+# with what each means for a SELECT or ASK and for a CONSTRUCT or DESCRIBE; None: it names
+# nothing of that family, so Accept decides.
+CLIENT_NAMES = [
+    ("json", "json", "jsonld"),
+    ("JSON", "json", "jsonld"),
+    ("xml", "xml", "rdfxml"),
+    ("csv", "csv", None),
+    ("tsv", "tsv", None),
+    ("text/tab-separated-values", "tsv", None),
+    ("application/sparql-results+json", "json", None),
+    ("application/sparql-results+json; charset=utf-8", "json", None),
+    ("sparql-results+json", "json", None),
+    ("application/javascript", "json", None),
+    ("application/sparql-results+xml", "xml", None),
+    ("application/json", "json", "jsonld"),
+    ("application/xml", "xml", "rdfxml"),
+    ("turtle", None, "turtle"),
+    ("ttl", None, "turtle"),
+    ("text/turtle", None, "turtle"),
+    ("n3", None, "turtle"),
+    ("text/n3", None, "turtle"),
+    ("text/rdf+n3", None, "turtle"),
+    ("nt", None, "ntriples"),
+    ("ntriples", None, "ntriples"),
+    ("n-triples", None, "ntriples"),
+    ("application/n-triples", None, "ntriples"),
+    ("json-ld", None, "jsonld"),
+    ("jsonld", None, "jsonld"),
+    ("application/ld+json", None, "jsonld"),
+    ("application/x-json+ld", None, "jsonld"),
+    ("rdf", None, "rdfxml"),
+    ("rdf+xml", None, "rdfxml"),
+    ("rdfxml", None, "rdfxml"),
+    ("application/rdf+xml", None, "rdfxml"),
+    ("trig", None, "trig"),
+    ("nquads", None, "nquads"),
+    ("html", None, None),
+    ("", None, None),
+]
+
+
+@pytest.mark.parametrize(("name", "results", "rdf"), CLIENT_NAMES)
+def test_client_format_names(name: str, results: str | None, rdf: str | None) -> None:
+    # Accept asks for something else than the name in each family, so the name must decide.
+    for family, accept, expected, fallback in (
+        (Family.RESULTS, "text/csv;q=0.1,application/sparql-results+xml", results, "xml"),
+        (Family.RDF, "application/n-quads", rdf, "nquads"),
+    ):
+        got = choose(family, accept, (name,)).name
+        assert got == (expected or fallback), (family, name)
+        named = named_format(family, (name,))
+        assert (named.name if named else None) == expected
+
+
+def test_sparqlwrapper_sends_its_name_and_a_media_type_or_nothing() -> None:
+    assert choose(Family.RDF, "*/*", ("rdf+xml", "application/rdf+xml")).name == "rdfxml"
+    assert choose(Family.RDF, "*/*", ("json-ld", "application/ld+json")).name == "jsonld"
+    # A SELECT with an RDF return format: SPARQLWrapper sends Accept */* and an empty value.
+    assert choose(Family.RESULTS, "*/*", ("rdf+xml", "", "rdf+xml", "")).name == "json"
+
+
 def test_format_given_twice_in_two_spellings() -> None:
     assert choose(Family.RESULTS, None, ("tsv", "text/tab-separated-values")).name == "tsv"
     with pytest.raises(HttpProblem) as refused:
@@ -82,8 +144,9 @@ def test_format_given_twice_in_two_spellings() -> None:
     [
         (Family.RESULTS, "text/turtle", None),
         (Family.RDF, "application/sparql-results+json", None),
-        (Family.RESULTS, None, "turtle"),
-        (Family.RDF, None, "csv"),
+        # A format name that fits nothing leaves the choice to Accept, which may fit nothing.
+        (Family.RESULTS, "text/turtle", "turtle"),
+        (Family.RDF, "text/csv", "csv"),
     ],
 )
 def test_choose_refuses_with_406(

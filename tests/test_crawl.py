@@ -1,15 +1,16 @@
 """A crawler that knows only the home page harvests the whole merged graph.
 
 It follows untyped ``<a href>`` links between HTML pages and the ``Link: rel="alternate"``
-header to each page's Turtle. A Turtle document is harvested when it ``describes`` the IRI
+header to each page's Turtle and N-Quads. A document is harvested when it ``describes`` the IRI
 dereferenced at its own address, which leaves out service documents such as the VoID
-description, whose counts are not data.
+description, whose counts are not data. Both kinds of harvester must get the dataset: one that
+unions default graphs (or reads Turtle) the merged graph, one that keeps graphs the named ones.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -19,7 +20,7 @@ from conftest import LiveServer
 from ld_fixtures import get, shipped_store  # noqa: F401 (a fixture)
 
 from libassoc.namespaces import BASE
-from libassoc.store import merged_triples
+from libassoc.store import DEFAULT_GRAPH, merged_triples, named_quads
 
 
 class Anchors(HTMLParser):
@@ -55,13 +56,15 @@ def iri_path(iri: str) -> str:
 
 @dataclass
 class Visit:
-    """What one page gave: its links, and the triples of its Turtle if it describes itself."""
+    """What one page gave: its links, and its Turtle and N-Quads if it describes itself."""
 
     path: str
     html: bool
     links: list[str]
     described: str | None
     triples: set[str]  # N-Triples lines: terms compare by value
+    default: set[str] = field(default_factory=set)  # the N-Quads' default graph
+    named: set[str] = field(default_factory=set)  # the N-Quads' quads in named graphs
 
 
 def visit(client: httpx.Client, site: str, path: str) -> Visit:
@@ -73,22 +76,37 @@ def visit(client: httpx.Client, site: str, path: str) -> Visit:
     parser.feed(response.text)
     targets = [urldefrag(urljoin(site + path, href)).url for href in parser.hrefs]
     local = [t[len(site) :] for t in targets if t.startswith(site + "/")]
-    for target, kind in link_header(response).get("alternate", []):
-        if kind == "text/turtle":
-            turtle = client.get(target)
-            assert turtle.status_code == 200, target
-            about = [t for t, _ in link_header(turtle).get("describes", [])]
-            if about and iri_path(about[0]) == urlsplit(path).path:
-                parsed = ox.parse(turtle.content, format=ox.RdfFormat.TURTLE)
-                return Visit(path, True, local, about[0], set(map(str, parsed)))
-    return Visit(path, True, local, None, set())
+    alternates = {kind: target for target, kind in link_header(response).get("alternate", [])}
+    if "text/turtle" not in alternates:
+        return Visit(path, True, local, None, set())
+    turtle = client.get(alternates["text/turtle"])
+    assert turtle.status_code == 200, alternates["text/turtle"]
+    about = [t for t, _ in link_header(turtle).get("describes", [])]
+    if not about or iri_path(about[0]) != urlsplit(path).path:
+        return Visit(path, True, local, None, set())
+    triples = set(map(str, ox.parse(turtle.content, format=ox.RdfFormat.TURTLE)))
+    nquads = client.get(alternates["application/n-quads"])
+    assert nquads.status_code == 200, alternates["application/n-quads"]
+    quads = list(ox.parse(nquads.content, format=ox.RdfFormat.N_QUADS))
+    default = {str(q.triple) for q in quads if q.graph_name == DEFAULT_GRAPH}
+    named = {str(q) for q in quads if q.graph_name != DEFAULT_GRAPH}
+    return Visit(path, True, local, about[0], triples, default, named)
 
 
-def crawl(server: LiveServer) -> tuple[set[str], set[str], set[str]]:
-    """The HTML pages and the described IRIs reached, and every triple harvested."""
-    pages: set[str] = set()
-    described: set[str] = set()
-    harvested: set[str] = set()
+@dataclass
+class Harvest:
+    """What a crawl reached and gathered, by each kind of harvester."""
+
+    pages: set[str] = field(default_factory=set)
+    described: set[str] = field(default_factory=set)
+    triples: set[str] = field(default_factory=set)  # the union of the Turtle documents
+    default: set[str] = field(default_factory=set)  # the union of the N-Quads' default graphs
+    named: set[str] = field(default_factory=set)  # the N-Quads' named graphs, kept apart
+
+
+def crawl(server: LiveServer) -> Harvest:
+    """The HTML pages and the described IRIs reached, and every triple and quad harvested."""
+    harvest = Harvest()
     frontier = ["/"]
     queued = set(frontier)
     # Breadth first, a level at a time, several requests at once: a crawler's politeness is
@@ -99,22 +117,24 @@ def crawl(server: LiveServer) -> tuple[set[str], set[str], set[str]]:
             frontier = []
             for page in level:
                 if page.html:
-                    pages.add(urlsplit(page.path).path)
+                    harvest.pages.add(urlsplit(page.path).path)
                 if page.described:
-                    described.add(page.described)
-                    harvested |= page.triples
+                    harvest.described.add(page.described)
+                    harvest.triples |= page.triples
+                    harvest.default |= page.default
+                    harvest.named |= page.named
                 for link in page.links:
                     if link not in queued:
                         queued.add(link)
                         frontier.append(link)
-    return pages, described, harvested
+    return harvest
 
 
-def test_crawler_reaches_every_entity_and_harvests_the_merged_graph(
+def test_crawler_reaches_every_entity_and_harvests_merged_and_named_graphs(
     server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811
 ) -> None:
-    pages, described, harvested = crawl(server)
+    harvest = crawl(server)
     triples = list(merged_triples(shipped_store))
     merged = set(map(str, triples))
     documents = {
@@ -122,9 +142,13 @@ def test_crawler_reaches_every_entity_and_harvests_the_merged_graph(
         for t in triples
         if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(BASE)
     }
-    assert documents - described == set(), "entities whose Turtle the crawler never reached"
-    assert {iri_path(d) for d in documents} - pages == set(), "entities without a reached page"
-    assert merged - harvested == set(), "triples no page gave"
+    assert documents - harvest.described == set(), "entities whose Turtle was never reached"
+    assert {iri_path(d) for d in documents} - harvest.pages == set(), "entities without a page"
+    assert merged - harvest.triples == set(), "triples no page gave"
     # The shapes are published beside the data (at /shapes), not as part of it.
-    shapes = ox.parse(get(server, "/shapes.ttl").content, format=ox.RdfFormat.TURTLE)
-    assert harvested - merged - set(map(str, shapes)) == set(), "triples not in the merged graph"
+    shapes = set(map(str, ox.parse(get(server, "/shapes.ttl").content, format=ox.RdfFormat.TURTLE)))
+    assert harvest.triples - merged - shapes == set(), "triples not in the merged graph"
+    assert harvest.default == harvest.triples, "the N-Quads' default graphs are not the Turtle"
+    shapes_graph = ox.parse(get(server, "/shapes.nq").content, format=ox.RdfFormat.N_QUADS)
+    named = set(map(str, named_quads(shipped_store)))
+    assert harvest.named - set(map(str, shapes_graph)) == named, "not the named graphs"

@@ -132,7 +132,8 @@ def test_description_is_own_incoming_and_labels_with_graphs(
 ) -> None:
     ala = ox.NamedNode(ALA)
     body = get(server, "/org/ala.nq").content
-    served = {quad_key(q) for q in ox.parse(body, format=ox.RdfFormat.N_QUADS)}
+    parsed = list(ox.parse(body, format=ox.RdfFormat.N_QUADS))
+    served = {quad_key(q) for q in parsed if q.graph_name != DEFAULT_GRAPH}
     assert served <= quads_of(shipped_store), (
         "every quad served is in the dataset, in its own graph"
     )
@@ -155,6 +156,32 @@ def test_description_is_own_incoming_and_labels_with_graphs(
         for quad in shipped_store.quads_for_pattern(thing, name, None, None):
             if quad.graph_name != DEFAULT_GRAPH:
                 assert quad_key(quad) in served
+
+
+QUAD_SYNTAXES = {
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+@pytest.mark.parametrize("path", ["/org/ala", "/ontology"])
+def test_quad_syntaxes_carry_the_merge_in_the_default_graph(server: LiveServer, path: str) -> None:
+    # A client that reads only the default graph (Comunica's link traversal) must find the
+    # description there, each triple once; one that keeps graphs finds each source's quads.
+    turtle = ox.parse(get(server, f"{path}.ttl").content, format=ox.RdfFormat.TURTLE)
+    merged = set(map(str, turtle))
+    datasets = {}
+    for extension, syntax in QUAD_SYNTAXES.items():
+        quads = list(ox.parse(get(server, f"{path}.{extension}").content, format=syntax))
+        default = [str(q.triple) for q in quads if q.graph_name == DEFAULT_GRAPH]
+        named = {str(q) for q in quads if q.graph_name != DEFAULT_GRAPH}
+        assert len(default) == len(set(default)), f"{extension}: a triple twice in the default"
+        assert set(default) == merged, f"{extension}: the default graph is not the description"
+        sources = {str(q.triple) for q in quads if q.graph_name != DEFAULT_GRAPH}
+        assert sources == merged, f"{extension}: the named graphs do not state the description"
+        datasets[extension] = (set(default), named)
+    assert datasets["nq"] == datasets["trig"] == datasets["jsonld"]
 
 
 def test_ontology_and_shapes_dereference(server: LiveServer) -> None:

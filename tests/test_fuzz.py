@@ -484,8 +484,8 @@ authorizations = mostly(
 RANGES = ["bytes=0-10", "bytes=5-2", "bytes=-0", "bytes=-5", "bytes=999999999-", "bytes=0-0,2-3"]
 RANGES += ["bytes=", "bytes=a-b", "items=0-1", "bytes=0-1,0-1,0-1,0-1", "bytes=--1", "bytes=1-"]
 # Odd Host headers: the service description and the sitemap build IRIs from the host.
-HOSTS = ["example.org", "a%zz", "a b", 'x"y', "a{b}", "[::1", "127.0.0.1:99999", "", "\u00e4.example"]
-HOSTS += ["a/b", "a?b#c", "user@host", "a<b>"]
+HOSTS = ["example.org", "a b", 'x"y', "a{b}", "[::1", "127.0.0.1:99999", "", "\u00e4.example"]
+HOSTS += ["a/b", "a?b#c", "user@host", "a<b>", "a%zz"]
 other_headers = st.dictionaries(
     st.sampled_from(
         [

@@ -9,7 +9,6 @@ from libassoc.engine.outline import BRACKET_DEPTH, CACHED_TEXT_CHARS, outline
 from libassoc.engine.problem import HttpProblem
 from libassoc.engine.safety import (
     MAX_DEPTH,
-    check_dataset,
     check_depth,
     check_loads,
     check_services,
@@ -82,17 +81,6 @@ def test_load_refused() -> None:
     with pytest.raises(HttpProblem) as refused:
         check_loads(outline(f"LOAD <{REMOTE}> INTO GRAPH <http://g/1>"))
     assert "never fetches" in refused.value.message
-
-
-def test_unknown_graph_refused() -> None:
-    with pytest.raises(HttpProblem) as refused:
-        check_dataset(["http://example.org/remote.ttl"], {"http://g/1"}, "FROM")
-    assert refused.value.status == 400
-    assert (
-        "FROM <http://example.org/remote.ttl> is not a graph of this dataset"
-        in refused.value.message
-    )
-    check_dataset(["http://g/1"], {"http://g/1"}, "FROM")
 
 
 def test_a_text_too_long_to_be_remembered_is_scanned_all_the_same() -> None:

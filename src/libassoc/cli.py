@@ -241,7 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--store", type=Path, metavar="PATH", help="the on-disk store (default: var/store)"
+        "--store",
+        type=Path,
+        metavar="PATH",
+        help="the on-disk store (default: var/store beside the data; for an installed package, "
+        "~/.local/state/libassoc/store)",
     )
     serve.add_argument(
         "--query-timeout", type=float, default=30.0, metavar="S", help="per-query time limit"

@@ -6,14 +6,31 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# A built wheel carries a copy of the checkout's folders here (setup.py); a checkout has none.
+SHIPPED = Path(__file__).resolve().parent / "shipped"
+
 
 def project_root() -> Path:
-    """The checkout that holds ``data/``, ``shapes/`` and ``queries/``.
+    """The folder that holds ``data/``, ``shapes/``, ``queries/`` and the query UI.
 
-    ``LIBASSOC_HOME`` overrides it, for an installation outside the checkout.
+    ``LIBASSOC_HOME`` overrides it, to serve other data laid out the same way.
     """
     override = os.environ.get("LIBASSOC_HOME")
-    return Path(override) if override else Path(__file__).resolve().parents[2]
+    if override:
+        return Path(override)
+    return SHIPPED if SHIPPED.is_dir() else Path(__file__).resolve().parents[2]
+
+
+def state_folder(root: Path) -> Path:
+    """Where the store and the conformance stamps are written for the data of ``root``.
+
+    Beside the data, except for the copy inside an installed package: that may be read-only,
+    and is replaced by an upgrade, so its state goes to the user's state folder.
+    """
+    if root != SHIPPED:
+        return root / "var"
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "libassoc"
 
 
 @dataclass(frozen=True)
@@ -41,11 +58,11 @@ class Paths:
     @property
     def conformance_stamps(self) -> Path:
         """Keys of data, shapes and checks already validated as conforming."""
-        return self.root / "var" / "conforms"
+        return state_folder(self.root) / "conforms"
 
     @property
     def default_store(self) -> Path:
-        return self.root / "var" / "store"
+        return state_folder(self.root) / "store"
 
     def sources(self) -> tuple[Path, ...]:
         """The files and folders that together make the published dataset."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 
 import pyoxigraph as ox
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 
 from libassoc.dataset import Dataset
@@ -80,6 +81,8 @@ Outcome = Answer | Refusal
 log = logging.getLogger(__name__)
 
 XSD_STRING = str(XSD.string)
+# rdflib's name for a Dataset's default graph, which its SPARQLStore sends as default-graph-uri.
+RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
 _POSITION = re.compile(r"^error at (\d+):(\d+): ")
 
 
@@ -176,6 +179,11 @@ def _evaluate(
     store: Dataset, job: QueryJob
 ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     default_graphs, named = job.default_graphs, job.named_graphs
+    if default_graphs is not None and RDFLIB_DEFAULT_GRAPH in default_graphs:
+        # rdflib's Dataset names its default graph so: it means the service's default graph, the
+        # merge of all the others, so naming them besides adds nothing. Alone, it asks for the
+        # service's own dataset: rdflib sends it with every query, GRAPH patterns included.
+        default_graphs = None if named is None else (RDFLIB_DEFAULT_GRAPH,)
     if default_graphs is None and named is None:
         found = outline(job.text)
         if len(found.from_graphs) < 2:
@@ -190,7 +198,10 @@ def _evaluate(
     if len(default_graphs) > 1:
         merged = _merged_dataset(store, default_graphs, named)
         return merged.query(job.text, default_graph=DEFAULT_GRAPH, named_graphs=_graphs(named))
-    default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [*_graphs(default_graphs)]
+    default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [
+        DEFAULT_GRAPH if iri == RDFLIB_DEFAULT_GRAPH else ox.NamedNode(iri)
+        for iri in default_graphs
+    ]
     return store.query(job.text, default_graph=default, named_graphs=_graphs(named))
 
 

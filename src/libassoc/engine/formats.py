@@ -36,6 +36,9 @@ class OutputFormat:
     iri: str
     results_format: ox.QueryResultsFormat | None = None
     rdf_format: ox.RdfFormat | None = None
+    # Further names other clients send in ``format``/``output`` (SPARQLWrapper's, Virtuoso's,
+    # Fuseki's) that ask for this syntax but must not widen what ``Accept`` selects.
+    client_names: tuple[str, ...] = ()
 
     @property
     def content_type(self) -> str:
@@ -52,6 +55,7 @@ RESULT_FORMATS: tuple[OutputFormat, ...] = (
         ("json", "srj"),
         str(FORMATS["SPARQL_Results_JSON"]),
         results_format=ox.QueryResultsFormat.JSON,
+        client_names=("sparql-results+json", "text/javascript", "application/javascript"),
     ),
     OutputFormat(
         "xml",
@@ -61,6 +65,7 @@ RESULT_FORMATS: tuple[OutputFormat, ...] = (
         ("xml", "srx"),
         str(FORMATS["SPARQL_Results_XML"]),
         results_format=ox.QueryResultsFormat.XML,
+        client_names=("sparql-results+xml",),
     ),
     OutputFormat(
         "csv",
@@ -91,6 +96,7 @@ RDF_FORMATS: tuple[OutputFormat, ...] = (
         ("turtle", "ttl"),
         str(FORMATS["Turtle"]),
         rdf_format=ox.RdfFormat.TURTLE,
+        client_names=("application/turtle", "n3", "text/n3", "text/rdf+n3", "application/n3"),
     ),
     OutputFormat(
         "ntriples",
@@ -109,6 +115,7 @@ RDF_FORMATS: tuple[OutputFormat, ...] = (
         ("jsonld", "json-ld", "json"),
         str(FORMATS["JSON-LD"]),
         rdf_format=ox.RdfFormat.JSON_LD,
+        client_names=("application/x-json+ld",),
     ),
     OutputFormat(
         "rdfxml",
@@ -118,6 +125,7 @@ RDF_FORMATS: tuple[OutputFormat, ...] = (
         ("rdfxml", "rdf", "xml"),
         str(FORMATS["RDF_XML"]),
         rdf_format=ox.RdfFormat.RDF_XML,
+        client_names=("rdf+xml",),
     ),
     OutputFormat(
         "trig",
@@ -163,18 +171,26 @@ def _options(formats: tuple[OutputFormat, ...]) -> str:
     return ", ".join(f"{f.media_type} (format={f.short_names[0]})" for f in formats)
 
 
-def _by_name(formats: tuple[OutputFormat, ...], family: Family, value: str) -> OutputFormat:
-    wanted = value.strip().lower()
+def _by_name(formats: tuple[OutputFormat, ...], value: str) -> OutputFormat | None:
+    wanted = value.split(";")[0].strip().lower()
     for output in formats:
-        if wanted in output.short_names:
+        if wanted in output.short_names or wanted in output.client_names:
             return output
-    by_type = _by_media_type(formats, wanted.split(";")[0].strip())
-    if by_type is None:
-        raise HttpProblem(
-            406,
-            f"format={value!r} is not offered for {family.value}. Offered: {_options(formats)}.",
-        )
-    return by_type
+    return _by_media_type(formats, wanted) if wanted else None
+
+
+def named_format(family: Family, format_params: Sequence[str]) -> OutputFormat | None:
+    """The syntax of ``family`` that the ``format`` values name, or None when none names one.
+
+    Clients send names meant for other servers, and names for the other family (SPARQLWrapper
+    sends its return format whatever the query's form, and an empty value besides): a name
+    that fits nothing here is not a request this endpoint could refuse, so ``Accept`` decides.
+    A generic name (``xml``, ``json``) means this family's syntax of that kind.
+    """
+    named = {found for v in format_params if (found := _by_name(FAMILIES[family], v)) is not None}
+    if len(named) > 1:
+        raise HttpProblem(400, f"The format values {list(format_params)} name different syntaxes.")
+    return named.pop() if named else None
 
 
 def choose(family: Family, accept: str | None, format_params: Sequence[str] = ()) -> OutputFormat:
@@ -191,13 +207,9 @@ def choose(family: Family, accept: str | None, format_params: Sequence[str] = ()
 @lru_cache(maxsize=256)
 def _choose(family: Family, accept: str | None, format_params: tuple[str, ...]) -> OutputFormat:
     formats = FAMILIES[family]
-    if format_params:
-        named = {_by_name(formats, family, value) for value in format_params}
-        if len(named) > 1:
-            raise HttpProblem(
-                400, f"The format values {list(format_params)} name different syntaxes."
-            )
-        return named.pop()
+    named = named_format(family, format_params)
+    if named is not None:
+        return named
     chosen = negotiate(accept, offered_media_types(formats))
     found = _by_media_type(formats, chosen) if chosen else None
     if found is None:

@@ -1,13 +1,14 @@
 """Refuse, before evaluation, every request that would make the server fetch from the network.
 
 Oxigraph follows ``SERVICE <iri>`` and ``LOAD <iri>`` over HTTP. ``FROM``/``FROM NAMED`` and the
-protocol's ``default-graph-uri``/``named-graph-uri`` only ever name graphs of this store here,
-but a client sending a web address there expects it fetched, so it learns plainly that it is not.
+protocol's ``default-graph-uri``/``named-graph-uri`` only ever name graphs of this store: one it
+does not hold is an empty graph, as in Oxigraph's and Fuseki's servers and the W3C protocol
+tests, and nothing is fetched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 
 from libassoc.engine.outline import BRACKET_DEPTH, Outline
 from libassoc.engine.problem import HttpProblem
@@ -55,15 +56,3 @@ def check_loads(outline: Outline) -> None:
             f"LOAD <{outline.loads[0]}> refused: this endpoint never fetches data from the web. "
             "Send the data itself with the Graph Store Protocol (PUT or POST /store?graph=IRI).",
         )
-
-
-def check_dataset(graphs: Iterable[str], known: Collection[str], where: str) -> None:
-    """400 when a dataset clause names a graph this store does not hold."""
-    for iri in graphs:
-        if iri not in known:
-            raise HttpProblem(
-                400,
-                f"{where} <{iri}> is not a graph of this dataset, and this endpoint never fetches "
-                "graphs from the web. Its graphs are listed in the service description "
-                "(GET /sparql with Accept: text/turtle).",
-            )

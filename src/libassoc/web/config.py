@@ -35,7 +35,7 @@ class ServerConfig:
 
     @property
     def assets(self) -> Path:
-        """Where ``make assets`` (npm ci) put the query UI."""
+        """Where ``make assets`` (npm ci) put the query UI; a wheel has a copy at the same place."""
         return self.paths.root / "node_modules" / "@zazuko" / "yasgui" / "build"
 
     @property

@@ -8,9 +8,13 @@ terms are ``doc#term``) is, with the named graph of each quad:
 - for every other IRI these link to: its labels, and, when it lies outside the base
   namespace (so no page of ours serves it), all of its quads.
 
+Quad syntaxes carry it twice over: merged in the default graph, and quad by quad in its
+source's named graph (``dataset``); triple syntaxes carry the merge alone.
+
 Every subject in the base namespace is some document's own subject, and every other subject is
 either linked from or links to a document, so the union of all descriptions is the whole
-dataset: that is what lets a crawler harvest the merged graph from the pages alone.
+dataset: that is what lets a crawler harvest the merged graph from the pages alone (the union
+of their default graphs), or the named graphs themselves.
 """
 
 from __future__ import annotations
@@ -49,6 +53,15 @@ class Description:
     def triples(self) -> list[ox.Triple]:
         """Each triple once, whichever graphs state it: the description as a plain graph."""
         return list(dict.fromkeys(q.triple for q in self.quads))
+
+    def dataset(self) -> list[ox.Quad]:
+        """The description for a quad syntax: the merge in the default graph, then each source.
+
+        A client that reads only the default graph (Comunica's link traversal, most RDF
+        libraries) gets the whole description, one that keeps graphs gets who said what.
+        """
+        merged = [ox.Quad(t.subject, t.predicate, t.object, DEFAULT_GRAPH) for t in self.triples()]
+        return merged + [q for q in self.quads if q.graph_name != DEFAULT_GRAPH]
 
 
 def _named(quads: Iterable[ox.Quad]) -> set[ox.Quad]:

@@ -215,7 +215,7 @@ def _respond(
         return _html_page(request, description, store, links)
     dump_format = representation.dump_format
     items = (
-        list(description.quads)
+        description.dataset()
         if dump_format and dump_format.carries_graphs
         else description.triples()
     )

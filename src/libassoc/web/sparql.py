@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from libassoc.engine.conneg import negotiate
 from libassoc.engine.evaluation import QueryJob, write_rdf
-from libassoc.engine.formats import FAMILIES, Family, choose, offered_media_types
+from libassoc.engine.formats import (
+    FAMILIES,
+    Family,
+    choose,
+    named_format,
+    offered_media_types,
+)
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
-from libassoc.engine.safety import check_dataset, check_depth, check_services
+from libassoc.engine.safety import check_depth, check_services
 from libassoc.publication import read_void
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
@@ -22,6 +29,9 @@ from libassoc.web.state import Service, service_of
 router = APIRouter()
 
 HTML = "text/html"
+# Where clients put a format name: ``format`` (Virtuoso), ``output`` (Fuseki, Joseki) and
+# ``results``; SPARQLWrapper sends all three.
+FORMAT_PARAMETERS = ("format", "output", "results")
 FORM_FAMILY = {
     "SELECT": Family.RESULTS,
     "ASK": Family.RESULTS,
@@ -30,11 +40,15 @@ FORM_FAMILY = {
 }
 
 
-def _dataset(params: Params, name: str, service: Service) -> tuple[str, ...] | None:
+def _dataset(params: Params, name: str) -> tuple[str, ...] | None:
     values = params.get(name)
     if values is None:
         return None
-    check_dataset(values, service.graphs, name)
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError:
+            raise HttpProblem(400, f"{name}={value!r} is not an absolute IRI.") from None
     return tuple(values)
 
 
@@ -44,19 +58,21 @@ async def sparql(request: Request) -> Response:
     if "update" in params:
         raise HttpProblem(400, "This is the query endpoint; send SPARQL updates to /update.")
     accept = request.headers.get("accept")
-    format_params = tuple(params.get("format", ()))
+    format_params = tuple(v for name in FORMAT_PARAMETERS for v in params.get(name, ()))
     if text is None:
+        if request.method == "POST":
+            # Only a GET asks for the description: a POST without a query is a client's mistake.
+            raise HttpProblem(400, "The request has no query: send it in the query parameter.")
         return await _no_query(request, service, accept, format_params)
     found = outline(text)
     check_depth(found)
     check_services(found, service.config.allowed_service_endpoints)
-    check_dataset(found.dataset, service.graphs, "FROM")
     job = QueryJob(
         text,
         accept=accept,
         format_params=format_params,
-        default_graphs=_dataset(params, "default-graph-uri", service),
-        named_graphs=_dataset(params, "named-graph-uri", service),
+        default_graphs=_dataset(params, "default-graph-uri"),
+        named_graphs=_dataset(params, "named-graph-uri"),
         max_rows=service.config.max_result_rows,
     )
     if found.form is not None:
@@ -76,7 +92,7 @@ async def _no_query(
 ) -> Response:
     """A browser gets the query UI; an RDF client gets the service description."""
     endpoint = str(request.url_for("sparql"))
-    if not format_params:
+    if named_format(Family.RDF, format_params) is None:
         wanted = negotiate(accept, [*offered_media_types(FAMILIES[Family.RDF]), HTML])
         if wanted == HTML:
             return ui.page(request, service, endpoint)
