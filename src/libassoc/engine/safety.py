@@ -24,9 +24,10 @@ def check_depth(outline: Outline, limit: int = MAX_DEPTH) -> None:
         raise HttpProblem(
             400,
             f"The text nests too deeply for this endpoint: depth {outline.depth}, where each "
-            f"open bracket ({{, ( or [) counts {BRACKET_DEPTH} and each operator chained inside "
-            f"(||, &&, +, UNION, OPTIONAL, ...) counts 1; the limit is {limit}. Flatten it, "
-            "for instance with VALUES or IN instead of long chains of || or UNION.",
+            f"open bracket ({{, ( or [) counts {BRACKET_DEPTH} and each element chained inside "
+            "one (an operator such as || or +, a triple pattern, a group or call after another) "
+            f"counts 1; the limit is {limit}. Flatten it, for instance with VALUES or IN "
+            "instead of long chains of || or UNION.",
         )
 
 
