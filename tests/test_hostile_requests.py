@@ -270,3 +270,27 @@ def test_a_full_queue_answers_503_with_retry_after(server: LiveServer) -> None:
     assert int(turned_away.headers["retry-after"]) >= 1
     for thread, _ in busy:
         thread.join()
+
+
+# --- updates ----------------------------------------------------------------------------------
+
+
+def test_an_update_that_runs_too_long_is_stopped_and_changes_nothing(server: LiveServer) -> None:
+    # Carried out to be known (its WHERE must be evaluated), and four hundred UNIONs of the
+    # whole graph take minutes: it runs in a process of its own, stopped at the time limit.
+    graph = "https://w3id.org/libassoc/graph/hostile-update"
+    slow = (
+        f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ "
+        + " UNION ".join(["{ ?s ?p ?o }"] * 400)
+        + " }"
+    )
+    auth = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+    response = httpx.post(server.url + "/update", data={"update": slow}, headers=auth, timeout=60)
+    assert_problem(response, 503, "time limit of 2 s", "nothing was changed")
+    asked = httpx.get(server.sparql, params={"query": f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
+    assert asked.json()["boolean"] is False
+    # The writer is free again: the next update is carried out.
+    cleared = httpx.post(
+        server.url + "/update", data={"update": f"DROP SILENT GRAPH <{graph}>"}, headers=auth
+    )
+    assert cleared.status_code == 204, cleared.text

@@ -24,9 +24,9 @@ router = APIRouter()
 UNSUPPORTED = ("using-graph-uri", "using-named-graph-uri")
 
 
-def _change(text: str, scratch: Path) -> ChangeOf:
+def _change(text: str, scratch: Path, limit: float) -> ChangeOf:
     def change(store: ox.Store) -> Change:
-        return update_change(store, text, scratch)
+        return update_change(store, text, scratch, limit)
 
     return change
 
@@ -54,7 +54,8 @@ async def update(request: Request) -> Response:
     check_depth(found)
     check_loads(found)
     check_services(found, service.config.allowed_service_endpoints)
-    refused = await commit(service, _change(text, service.checkpoints.root))
+    limit = service.config.query_timeout
+    refused = await commit(service, _change(text, service.checkpoints.root, limit))
     if refused is not None:
         return report_response(refused, request.headers.get("accept"))
     return Response(status_code=204)
