@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib.namespace import RDFS
 
 from libassoc.catalog import QueryCatalog
 from libassoc.hash_subjects import HashSubjects
+from libassoc.namespaces import BASE, ONTOLOGY_IRI
+from libassoc.namespaces import GRAPH as GRAPH_NS
 from libassoc.settings import Paths
 from libassoc.store import Change, apply, replace_contents
 
 FIXTURE = Path(__file__).parent / "fixtures" / "endpoint" / "app-dataset.trig"
-DOC = "https://w3id.org/libassoc/thing/doc"
-GRAPH = ox.NamedNode("https://w3id.org/libassoc/graph/test")
-LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+DOC = BASE + "thing/doc"
+GRAPH = ox.NamedNode(str(GRAPH_NS.test))
+LABEL = ox.NamedNode(str(RDFS.label))
 
 
 def loaded() -> ox.Store:
@@ -30,7 +34,7 @@ def labelled(iri: str) -> ox.Quad:
 def test_found_at_start_as_the_query_finds_them() -> None:
     store = loaded()
     found = HashSubjects.of(store, QueryCatalog.from_dir(Paths().queries))
-    ontology = ox.NamedNode("https://w3id.org/libassoc/ontology")
+    ontology = ox.NamedNode(ONTOLOGY_IRI)
     terms = found.under(ontology)
     assert terms, "the fixture declares ontology terms"
     assert all(term.value.startswith(ontology.value + "#") for term in terms)
@@ -58,3 +62,17 @@ def test_each_write_adds_and_removes_what_it_touched() -> None:
     apply(store, only_one, None)
     found.follow(store, only_one)
     assert [s.value for s in found.under(ox.NamedNode(DOC))] == [DOC + "#b"]
+
+
+def test_pages_and_writes_wait_for_the_first_fill() -> None:
+    store = loaded()
+    found = HashSubjects()
+    assert not found.ready
+    seen: list[list[ox.NamedNode]] = []
+    reader = threading.Thread(target=lambda: seen.append(found.under(ox.NamedNode(ONTOLOGY_IRI))))
+    reader.start()
+    reader.join(timeout=0.2)
+    assert reader.is_alive() and not seen  # waiting: an empty answer would be a wrong page
+    found.fill(store, QueryCatalog.from_dir(Paths().queries))
+    reader.join()
+    assert found.ready and seen[0] == found.under(ox.NamedNode(ONTOLOGY_IRI)) and seen[0]

@@ -1,11 +1,14 @@
 """Which hash IRIs (``doc#term``) are subjects in the store, by document: one page serves them all.
 
-Finding them with a query means reading every subject of the store: Oxigraph has no lookup by
-the start of an IRI. So they are found once, when the server starts, and each write then
-updates them from its change, at the cost of the change.
+Finding them with a query means reading every subject of the store (Oxigraph has no lookup by
+the start of an IRI): 1.8 s at 1M triples. So they are found once, in the background while the
+server starts answering queries, and each write then updates them from its change, at the cost
+of the change. A page asked for before they are found waits for them, once.
 """
 
 from __future__ import annotations
+
+import threading
 
 import pyoxigraph as ox
 
@@ -19,33 +22,51 @@ def _document(subject: ox.NamedNode) -> str | None:
 
 
 class HashSubjects:
-    """The hash IRIs under each document IRI.
+    """The hash IRIs under each document IRI, once ``fill`` has found them.
 
     Pages read it from other threads while a write updates it: each document's set is replaced,
     never changed in place, so a reader always holds a whole one.
     """
 
-    def __init__(self, by_document: dict[str, frozenset[ox.NamedNode]] | None = None) -> None:
-        self._by_document = by_document or {}
+    def __init__(self) -> None:
+        self._by_document: dict[str, frozenset[ox.NamedNode]] = {}
+        self._filled = threading.Event()
 
     @classmethod
     def of(cls, store: ox.Store, catalog: QueryCatalog) -> HashSubjects:
-        """Every document's hash IRIs, read from the whole store: at start only."""
+        found = cls()
+        found.fill(store, catalog)
+        return found
+
+    @property
+    def ready(self) -> bool:
+        return self._filled.is_set()
+
+    def fill(self, store: ox.Store, catalog: QueryCatalog) -> None:
+        """Find every document's hash IRIs, reading the whole store: once, at start."""
         found: dict[str, set[ox.NamedNode]] = {}
-        solutions = run(store, catalog.get("app/document-subjects").text)
-        assert isinstance(solutions, ox.QuerySolutions)  # noqa: S101 (a SELECT query)
-        for row in solutions:
-            subject, document = row["subject"], row["doc"]
-            if isinstance(subject, ox.NamedNode) and isinstance(document, ox.NamedNode):
-                found.setdefault(document.value, set()).add(subject)
-        return cls({document: frozenset(subjects) for document, subjects in found.items()})
+        try:
+            solutions = run(store, catalog.get("app/document-subjects").text)
+            assert isinstance(solutions, ox.QuerySolutions)  # noqa: S101 (a SELECT query)
+            for row in solutions:
+                subject, document = row["subject"], row["doc"]
+                if isinstance(subject, ox.NamedNode) and isinstance(document, ox.NamedNode):
+                    found.setdefault(document.value, set()).add(subject)
+            self._by_document = {doc: frozenset(subjects) for doc, subjects in found.items()}
+        finally:
+            self._filled.set()  # whatever happened, nobody waits for ever
 
     def under(self, document: ox.NamedNode) -> list[ox.NamedNode]:
         """The hash IRIs under ``document``, in IRI order."""
+        self._filled.wait()
         return sorted(self._by_document.get(document.value, ()), key=str)
 
     def follow(self, store: ox.Store, change: Change) -> None:
-        """After ``change`` was applied to ``store``: each hash IRI it touched, there or gone."""
+        """After ``change`` was applied to ``store``: each hash IRI it touched, there or gone.
+
+        Waits for ``fill``, which reads an earlier generation and would undo what this does.
+        """
+        self._filled.wait()
         touched = {
             q.subject
             for q in change.quads

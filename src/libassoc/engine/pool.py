@@ -26,10 +26,10 @@ log = logging.getLogger(__name__)
 # What a client is told to wait before it tries again after a refusal that is not its fault:
 # about the time a fresh worker takes to start.
 RETRY_AFTER_SECONDS = 2
-STARTUP_SECONDS = 60.0
+STARTUP_SECONDS = 60.0  # starting Python and opening a checkpoint; the data's size adds nothing
 # Jobs waiting for a worker: beyond that, a new job is refused at once rather than held for
 # seconds only to be refused at the end of its wait.
-DEFAULT_QUEUE = 32  # starting Python and opening a checkpoint; the data's size adds nothing
+DEFAULT_QUEUE = 32
 
 
 class WorkerGone(Exception):

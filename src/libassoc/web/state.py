@@ -16,7 +16,7 @@ from libassoc.catalog import QueryCatalog
 from libassoc.engine.checkpoint import Checkpoint, Checkpoints
 from libassoc.engine.dispatch import Dispatcher
 from libassoc.hash_subjects import HashSubjects
-from libassoc.store import open_store, settle
+from libassoc.store import open_store
 from libassoc.validation import Shapes
 from libassoc.web.clients import Network, client_key
 from libassoc.web.config import ServerConfig
@@ -41,6 +41,7 @@ class Service:
     catalog: QueryCatalog
     proxies: tuple[Network, ...] = ()
     hashed: HashSubjects = field(default_factory=HashSubjects)
+    _indexing: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     # A write failed on the disk: RocksDB refuses every write after that until the store is
     # opened again, which ``writable_store`` does before the next one.
     unwritable: bool = False
@@ -55,13 +56,13 @@ class Service:
         """The store, for a write (under ``write_lock``, on the writer's thread).
 
         OSError or StoreLocationError while the disk still refuses it; the next write tries again.
+        What the failed write left is undone by the writer (``store.settle``) before anything else.
         """
         if self.unwritable:
             # RocksDB lets go of the folder only once nothing holds the store: the service alone
             # does (the app hands it over), so an empty stand-in replaces it meanwhile.
             self.store = ox.Store()
             self.store = open_store(self.location)
-            settle(self.store, self.location)  # undoes the write that failed
             self.unwritable = False
             log.info("the store was opened again after a failed write; writes are accepted again")
         return self.store
@@ -74,8 +75,15 @@ class Service:
         checkpoint = await asyncio.to_thread(self.checkpoints.take, self.store, self.generation)
         self.graphs = frozenset(checkpoint.graphs)
         await self.queries.start(checkpoint)
+        # In the background: queries are answered meanwhile, pages wait for it (and /ready).
+        self._indexing = asyncio.create_task(asyncio.to_thread(self._index))
+
+    def _index(self) -> None:
         with self.reading() as view:
-            self.hashed = await asyncio.to_thread(HashSubjects.of, view, self.catalog)
+            try:
+                self.hashed.fill(view, self.catalog)
+            except Exception:
+                log.exception("could not find the hash IRIs of the documents; pages show none")
 
     async def publish(self) -> None:
         """After a committed write: the readers and the graph list follow the store.
