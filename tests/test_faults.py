@@ -147,6 +147,12 @@ class Write:
         )
 
 
+def keep(client: httpx.Client, write: Write) -> None:
+    """Send ``write``, which the server must acknowledge."""
+    write.status = send(client, write).status_code
+    assert write.acknowledged, write
+
+
 def send(client: httpx.Client, write: Write) -> httpx.Response:
     if write.method == "UPDATE":
         update = f"INSERT DATA {{ GRAPH <{write.graph}> {{ {write.turtle()} }} }}"
@@ -460,8 +466,7 @@ def test_a_kill_in_the_middle_of_writes_loses_no_acknowledged_write(
             # The store takes writes again, through both protocols.
             after = [Write("PUT", REPLACED, "after-put"), Write("UPDATE", UPDATED, "after-update")]
             for write in after:
-                write.status = send(client, write).status_code
-                assert write.acknowledged, write
+                keep(client, write)
             check_whole(client, writes + after)
     finally:
         server.stop()
@@ -573,8 +578,7 @@ def test_a_full_disk_answers_503_and_loses_nothing(built: Site, tmp_path: Path) 
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             for write in earlier:
-                write.status = send(client, write).status_code
-                assert write.acknowledged, write
+                keep(client, write)
             with file_size_limit(server, FULL_AT_BYTES):
                 for write in refused:
                     response = send(client, write)
@@ -593,8 +597,7 @@ def test_a_full_disk_answers_503_and_loses_nothing(built: Site, tmp_path: Path) 
             # Room again, no restart: the next write opens the store anew (RocksDB refuses
             # every write after a failed one until then), undoes the failed change, and is kept.
             live = Write("POST", POSTED, "disk-room-again")
-            live.status = send(client, live).status_code
-            assert live.acknowledged, live
+            keep(client, live)
             assert not site.sibling(".journal.undo").exists()
             check_whole(client, [*before, *earlier, *refused, live])
             # Full again: refused again, and writable again once there is room.
@@ -604,8 +607,7 @@ def test_a_full_disk_answers_503_and_loses_nothing(built: Site, tmp_path: Path) 
                 assert again.status == 503, again
             refused.append(again)
             after = Write("POST", POSTED, "disk-after")
-            after.status = send(client, after).status_code
-            assert after.acknowledged, after
+            keep(client, after)
     finally:
         server.stop()
     earlier += [live, after]
@@ -630,8 +632,7 @@ def test_a_full_disk_answers_503_and_loses_nothing(built: Site, tmp_path: Path) 
                 entity(w.key) for w in before + earlier
             }
             later = Write("POST", POSTED, "disk-later")
-            later.status = send(client, later).status_code
-            assert later.acknowledged, later
+            keep(client, later)
             check_whole(client, [*before, *earlier, *refused, later])
     finally:
         server.stop()

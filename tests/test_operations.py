@@ -395,13 +395,11 @@ def test_sigterm_stops_a_request_that_outlasts_the_bound(
         running = send_slowly(server, seconds=20)
         wait_for(lambda: in_flight(server) >= 2, 10, "the slow request is running")
         server.process.send_signal(signal.SIGTERM)
-        signalled = time.monotonic()
         try:
             exit_code = server.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the server outlived its shutdown timeout:\n{server.output()}")
         assert exit_code == -signal.SIGTERM
-        assert time.monotonic() - signalled < 10
         assert "timeout graceful shutdown exceeded" in server.output()
         try:
             cut_off = running.result(timeout=30).status_code

@@ -1,4 +1,5 @@
-"""Refuse, before evaluation, every request that would make the server fetch from the network.
+"""Refuse, before evaluation, what must not reach the engine: a text nested too deeply for its
+parser (``check_depth``), and every request that would make the server fetch from the network.
 
 Oxigraph follows ``SERVICE <iri>`` and ``LOAD <iri>`` over HTTP. ``FROM``/``FROM NAMED`` and the
 protocol's ``default-graph-uri``/``named-graph-uri`` only ever name graphs of this store: one it
