@@ -20,7 +20,7 @@ from libassoc.engine.problem import HttpProblem
 from libassoc.store import Change
 from libassoc.web.answers import respond
 from libassoc.web.auth import authorize_write
-from libassoc.web.protocol import media_type, parse_params, read_body, single
+from libassoc.web.protocol import absolute_iri, media_type, parse_params, read_body, single
 from libassoc.web.shacl_report import report_response
 from libassoc.web.state import service_of
 from libassoc.web.transaction import ChangeOf, commit
@@ -62,8 +62,8 @@ def _target(request: Request) -> tuple[str | None, tuple[str, ...]]:
         )
     if graph is not None and not graph.strip():
         raise HttpProblem(400, "?graph= needs an IRI.")
-    if graph is not None and not _is_iri(graph):
-        raise HttpProblem(400, f"?graph={graph!r} is not an absolute IRI.")
+    if graph is not None:
+        absolute_iri("graph", graph)
     return graph, tuple(params.get("format", ()))
 
 
@@ -120,9 +120,7 @@ async def write(request: Request) -> Response:
             "write to a named graph with ?graph=IRI.",
             READ_ONLY_DEFAULT,
         )
-    graph = ox.NamedNode(target) if _is_iri(target) else None
-    if graph is None:
-        raise HttpProblem(400, f"?graph={target!r} is not an absolute IRI.")
+    graph = ox.NamedNode(target)
     quads: list[ox.Quad] = []
     if request.method != "DELETE":
         body = await read_body(request, service.config.max_request_bytes)
@@ -132,11 +130,3 @@ async def write(request: Request) -> Response:
     if refused is not None:
         return report_response(refused, request.headers.get("accept"))
     return Response(status_code=204 if existed or request.method == "DELETE" else 201)
-
-
-def _is_iri(text: str) -> bool:
-    try:
-        ox.NamedNode(text)
-    except ValueError:
-        return False
-    return ":" in text

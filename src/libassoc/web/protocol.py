@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+import pyoxigraph as ox
 from fastapi import Request
 
 from libassoc.engine.problem import HttpProblem
@@ -95,6 +96,19 @@ async def read_params(
             400, f"The request carries {len(texts)} {operation.field} texts; send one."
         )
     return (texts[0] if texts else None), params
+
+
+def absolute_iri(name: str, value: str) -> str:
+    """``value``, when it is an absolute IRI; 400 naming the parameter otherwise."""
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        valid = False
+    else:
+        valid = ":" in value  # Oxigraph takes a relative reference too
+    if not valid:
+        raise HttpProblem(400, f"{name}={value!r} is not an absolute IRI.")
+    return value
 
 
 def single(params: Params, name: str) -> str | None:

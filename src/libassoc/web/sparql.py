@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -22,7 +21,7 @@ from libassoc.publication import read_void
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
 from libassoc.web.dumps_route import current_dumps
-from libassoc.web.protocol import QUERY, Params, read_params
+from libassoc.web.protocol import QUERY, Params, absolute_iri, read_params
 from libassoc.web.service_description import describe
 from libassoc.web.state import Service, service_of
 
@@ -44,12 +43,7 @@ def _dataset(params: Params, name: str) -> tuple[str, ...] | None:
     values = params.get(name)
     if values is None:
         return None
-    for value in values:
-        try:
-            ox.NamedNode(value)
-        except ValueError:
-            raise HttpProblem(400, f"{name}={value!r} is not an absolute IRI.") from None
-    return tuple(values)
+    return tuple(absolute_iri(name, value) for value in values)
 
 
 async def sparql(request: Request) -> Response:
