@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "endpoint"
 SHIPPED_DATA = (ROOT / "ontology", ROOT / "data")
 WRITE_TOKEN = "test-token-5b1f"  # noqa: S105 (a token for a throw-away test server)
 STARTUP_SECONDS = 180.0
+# The read-only servers': a short time limit and a small row cap, as the tests need.
+READ_ONLY_OPTIONS = ("--query-timeout", "2", "--max-rows", "5000", "--max-request-bytes", "100000")
 
 
 def free_port() -> int:
@@ -112,10 +115,7 @@ def start_server(
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A read-only server with a short time limit and a small row cap, as the tests need."""
     home = make_home(tmp_path_factory.mktemp("read-only"))
-    running = start_server(
-        home,
-        ["--query-timeout", "2", "--max-rows", "5000", "--max-request-bytes", "100000"],
-    )
+    running = start_server(home, READ_ONLY_OPTIONS)
     yield running
     running.stop()
 
@@ -124,3 +124,67 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def client(server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as session:
         yield session
+
+
+def push_shipped_data(home: Path, store_url: str, env: dict[str, str], merge: bool) -> None:
+    """``libassoc push`` the shipped data to a remote store, as its README recipe does."""
+    command = [sys.executable, "-m", "libassoc", "push", "--store-url", store_url]
+    for path in SHIPPED_DATA:
+        command += ["--data", str(path)]
+    if merge:
+        command.append("--merge-default-graph")
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LIBASSOC_HOME": str(home), **env},
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def remote_options(remote: Any, kept: bool) -> list[str]:
+    """The options of a server in front of ``remote`` (a ``remote_stores.RemoteStore``)."""
+    return [
+        "--remote-query",
+        remote.query,
+        "--remote-update",
+        remote.update,
+        "--remote-store",
+        remote.store,
+        "--remote-default-graph",
+        "kept" if kept else "union",
+    ]
+
+
+@pytest.fixture(scope="session")
+def remote_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An Oxigraph server holding the shipped data, its default graph kept as their merge."""
+    from remote_stores import oxigraph_server
+
+    folder = tmp_path_factory.mktemp("remote-oxigraph")
+    with oxigraph_server(folder / "store") as remote:
+        push_shipped_data(make_home(folder), remote.store, remote.env, merge=True)
+        yield remote
+
+
+@pytest.fixture(scope="session")
+def remote_server(
+    tmp_path_factory: pytest.TempPathFactory, remote_oxigraph: Any
+) -> Iterator[LiveServer]:
+    """The read-only server's twin, in front of an Oxigraph server instead of its own store."""
+    home = make_home(tmp_path_factory.mktemp("read-only-remote"))
+    running = start_server(
+        home, [*READ_ONLY_OPTIONS, *remote_options(remote_oxigraph, kept=True)], data=()
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def either_server(request: pytest.FixtureRequest) -> LiveServer:
+    """The read-only server over its own store, then over a remote one: the same tests for both."""
+    name = "server" if request.param == "embedded" else "remote_server"
+    found: LiveServer = request.getfixturevalue(name)
+    return found

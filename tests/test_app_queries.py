@@ -38,6 +38,15 @@ def rows(document: bytes) -> tuple[list[str], list[str]]:
     return parsed["head"]["vars"], bindings
 
 
+def expected_document(path: Path, got: bytes) -> bytes:
+    """The expected results at ``path``; written from ``got`` with LIBASSOC_WRITE_EXPECTED=1."""
+    if os.environ.get("LIBASSOC_WRITE_EXPECTED"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(json.loads(got), indent=2) + "\n", encoding="utf-8")
+    assert path.exists(), f"{path} is missing: write it with LIBASSOC_WRITE_EXPECTED=1"
+    return path.read_bytes()
+
+
 def test_there_are_app_queries() -> None:
     assert any(q.name == "app/organizations" for q in APP_QUERIES)
 
@@ -47,9 +56,4 @@ def test_app_query_gives_its_expected_result(store: ox.Store, query: NamedQuery)
     result = run(store, query.text)
     assert isinstance(result, ox.QuerySolutions), "app queries are SELECT queries"
     got = result.serialize(format=ox.QueryResultsFormat.JSON) or b""
-    path = EXPECTED / f"{query.name}.srj"
-    if os.environ.get("LIBASSOC_WRITE_EXPECTED"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(json.loads(got), indent=2) + "\n", encoding="utf-8")
-    assert path.exists(), f"{path} is missing: write it with LIBASSOC_WRITE_EXPECTED=1"
-    assert rows(got) == rows(path.read_bytes())
+    assert rows(got) == rows(expected_document(EXPECTED / f"{query.name}.srj", got))

@@ -14,8 +14,12 @@ from libassoc.settings import Paths
 from libassoc.store import open_loaded_store
 
 PATHS = Paths()
-# The web layer's own queries (app/) are checked on a fixed dataset by test_app_queries.py.
-QUERIES = [q for q in QueryCatalog.from_dir(PATHS.queries) if not q.name.startswith("app/")]
+# The web layer's own queries (app/) and the remote store's (remote/) are checked on a fixed
+# dataset by test_app_queries.py and test_remote_queries.py.
+OWN_FOLDERS = ("app", "remote")
+QUERIES = [
+    q for q in QueryCatalog.from_dir(PATHS.queries) if q.name.split("/")[0] not in OWN_FOLDERS
+]
 EXPECTED = PATHS.queries / "expected"
 EXPECTED_SUFFIXES = {"select": ".srj", "ask": ".srj", "construct": ".ttl", "describe": ".ttl"}
 
@@ -38,7 +42,7 @@ def test_every_query_has_an_expected_result_and_the_other_way_round() -> None:
     expected = {
         p.relative_to(EXPECTED)
         for p in EXPECTED.rglob("*")
-        if p.is_file() and p.relative_to(EXPECTED).parts[0] != "app"
+        if p.is_file() and p.relative_to(EXPECTED).parts[0] not in OWN_FOLDERS
     }
     assert queries - expected == set(), "queries without an expected result"
     assert expected - queries == set(), "expected results without a query"

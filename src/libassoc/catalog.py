@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from libassoc.dataset import Dataset
-
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+from libassoc.dataset import Dataset, QueryResult
 
 
 @dataclass(frozen=True)

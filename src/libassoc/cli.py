@@ -6,7 +6,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pyoxigraph as ox
@@ -18,10 +20,24 @@ from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
 from libassoc.loader import DataFileError
 from libassoc.push import TOKEN_VARIABLE, PushError, push
+from libassoc.remote.access import (
+    PASSWORD_VARIABLE,
+    USER_VARIABLE,
+    BearerAuth,
+    RemoteEndpoints,
+    auth_from,
+)
+from libassoc.remote.dataset import RemoteDataset
+from libassoc.remote.probe import RemoteStoreError, check_remote
 from libassoc.results import RESULT_FORMATS, serialize_result
 from libassoc.settings import Paths
 from libassoc.store import StoreLocationError
 from libassoc.validation import ShapesError, format_report
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from libassoc.web.config import ServerConfig
 
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE, EXIT_REFUSED = 0, 1, 2, 3
 
@@ -117,12 +133,9 @@ def _progress(message: str) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     # The web layer loads only here, so the other commands start without it.
-    import uvicorn
-
     from libassoc.web.app import create_app, open_checked_store
     from libassoc.web.clients import trusted_networks
     from libassoc.web.config import ServerConfig
-    from libassoc.web.logs import logging_config
 
     try:
         trusted_networks(args.trusted_proxy or ())
@@ -156,6 +169,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ),
         trusted_proxies=tuple(args.trusted_proxy or ()),
     )
+    if args.remote_query:
+        return _serve_remote(args, replace(config, remote=_remote_endpoints(args)))
+    if args.remote_update or args.remote_store:
+        print("error: --remote-update and --remote-store need --remote-query", file=sys.stderr)
+        return EXIT_UNREADABLE
     try:
         opened = open_checked_store(config, _progress)
     except (DataFileError, ShapesError, StoreLocationError) as error:
@@ -168,12 +186,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except NonConformingError as error:
         print(format_report(error.outcome), file=sys.stderr)
         return EXIT_INVALID
+    app = create_app(config, opened)
+    del opened  # the app's service must be the store's only holder (see create_app)
+    return _serve(args, app)
+
+
+def _remote_endpoints(args: argparse.Namespace) -> RemoteEndpoints:
+    return RemoteEndpoints.from_environment(
+        args.remote_query,
+        args.remote_update,
+        args.remote_store,
+        keeps_default_graph=args.remote_default_graph == "kept",
+    )
+
+
+def _serve_remote(args: argparse.Namespace, config: ServerConfig) -> int:
+    """Serve the remote store of ``config`` once it is found fit (``remote/probe.py``)."""
+    from libassoc.web.app import create_app
+
+    assert config.remote is not None  # noqa: S101 (the caller's choice)
+    _progress(f"Checking the remote store at {config.remote.query}")
+    catalog = QueryCatalog.from_dir(config.paths.queries)
+    dataset = RemoteDataset(config.remote, catalog, config.query_timeout)
+    try:
+        warning = check_remote(dataset)
+    except RemoteStoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    finally:
+        dataset.close()
+    if warning:
+        _progress(f"warning: {warning}")
+    return _serve(args, create_app(config))
+
+
+def _serve(args: argparse.Namespace, app: FastAPI) -> int:
+    import uvicorn
+
+    from libassoc.web.logs import logging_config
+
     host = f"[{args.host}]" if ":" in args.host else args.host
     _progress(
         f"Starting the server: SPARQL endpoint and query UI at http://{host}:{args.port}/sparql"
     )
-    app = create_app(config, opened)
-    del opened  # the app's service must be the store's only holder (see create_app)
     uvicorn.run(
         app,
         host=args.host,
@@ -189,11 +244,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    # The token comes only from the environment: a command line shows in `ps` and in shell history.
-    token = os.environ.get(TOKEN_VARIABLE) or None
+    # Credentials come only from the environment: a command line shows in `ps` and in shell
+    # history. The push token, or those of the remote store (a user and password for Virtuoso).
+    token = os.environ.get(TOKEN_VARIABLE)
+    auth = BearerAuth(token) if token else auth_from(os.environ)
     store = _checked_store(args)
     try:
-        for graph in push(store, args.store_url, token):
+        for graph in push(
+            store, args.store_url, auth, merge_default_graph=args.merge_default_graph
+        ):
             print(f"{graph.graph}\t{graph.triples} triples\tHTTP {graph.status}")
     except (PushError, httpx.HTTPError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -277,6 +336,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="IRI",
         help="an endpoint that SERVICE may call (repeatable; default: none)",
     )
+    remote = serve.add_argument_group(
+        "remote store",
+        "serve a SPARQL 1.1 store on another machine instead of the embedded one; credentials "
+        "come from $LIBASSOC_REMOTE_TOKEN, or $LIBASSOC_REMOTE_USER and "
+        "$LIBASSOC_REMOTE_PASSWORD",
+    )
+    remote.add_argument("--remote-query", metavar="URL", help="its SPARQL query endpoint")
+    remote.add_argument(
+        "--remote-update", metavar="URL", help="its SPARQL update endpoint (for --allow-updates)"
+    )
+    remote.add_argument("--remote-store", metavar="URL", help="its Graph Store Protocol endpoint")
+    remote.add_argument(
+        "--remote-default-graph",
+        choices=("union", "kept"),
+        default="union",
+        help="union: the store derives its default graph from its named graphs (Virtuoso; "
+        "Fuseki's unionDefaultGraph); kept: it keeps one of its own, which libassoc fills with "
+        "their merge (push --merge-default-graph) and keeps so with every write (Oxigraph "
+        "server, Fuseki as it comes)",
+    )
     fairness = serve.add_argument_group(
         "sharing the workers",
         "Each client (address and User-Agent) gets a budget of query time that refills over a "
@@ -348,13 +427,19 @@ def build_parser() -> argparse.ArgumentParser:
     push_command = commands.add_parser(
         "push",
         help="send every named graph to a SPARQL 1.1 Graph Store Protocol endpoint "
-        f"(bearer token from ${TOKEN_VARIABLE})",
+        f"(bearer token from ${TOKEN_VARIABLE}; or ${USER_VARIABLE} and ${PASSWORD_VARIABLE})",
     )
     push_command.add_argument(
         "--store-url",
         required=True,
         metavar="URL",
         help="the Graph Store Protocol URL of the store (often ending in /store)",
+    )
+    push_command.add_argument(
+        "--merge-default-graph",
+        action="store_true",
+        help="also replace the store's default graph with the merge of the named graphs (for a "
+        "store that keeps a default graph of its own: Oxigraph server, Fuseki)",
     )
     _data_option(push_command)
     push_command.set_defaults(handler=cmd_push, paths=None)

@@ -1,7 +1,7 @@
 """What reading the dataset takes: the one small interface the query engine and validation read.
 
 An embedded Oxigraph store and each of its read-only checkpoints are datasets as they are; a
-store behind a SPARQL endpoint can be one by answering these four calls.
+store behind a SPARQL endpoint is one by answering these five calls (``remote/dataset.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import pyoxigraph as ox
 
 GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+# A remote store's CONSTRUCT answer is parsed triples: pyoxigraph makes no QueryTriples of them.
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Iterator[ox.Triple]
 
 
 class Dataset(Protocol):
@@ -25,7 +27,7 @@ class Dataset(Protocol):
         default_graph: GraphName | list[GraphName] | None = None,
         named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None,
         substitutions: dict[ox.Variable, Term] | None = None,
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
+    ) -> QueryResult: ...
 
     def quads_for_pattern(
         self,
@@ -38,3 +40,5 @@ class Dataset(Protocol):
     def named_graphs(self) -> Iterator[ox.NamedNode | ox.BlankNode]: ...
 
     def contains_named_graph(self, graph_name: GraphName) -> bool: ...
+
+    def __contains__(self, quad: ox.Quad) -> bool: ...

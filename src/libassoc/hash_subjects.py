@@ -13,6 +13,7 @@ import threading
 import pyoxigraph as ox
 
 from libassoc.catalog import QueryCatalog, run
+from libassoc.dataset import Dataset
 from libassoc.store import Change
 
 
@@ -42,7 +43,7 @@ class HashSubjects:
     def ready(self) -> bool:
         return self._filled.is_set()
 
-    def fill(self, store: ox.Store, catalog: QueryCatalog) -> None:
+    def fill(self, store: Dataset, catalog: QueryCatalog) -> None:
         """Find every document's hash IRIs, reading the whole store: once, at start."""
         found: dict[str, set[ox.NamedNode]] = {}
         try:
@@ -61,7 +62,7 @@ class HashSubjects:
         self._filled.wait()
         return sorted(self._by_document.get(document.value, ()), key=str)
 
-    def follow(self, store: ox.Store, change: Change) -> None:
+    def follow(self, store: Dataset, change: Change) -> None:
         """After ``change`` was applied to ``store``: each hash IRI it touched, there or gone.
 
         Waits for ``fill``, which reads an earlier generation and would undo what this does.

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from libassoc import dumps
+from libassoc.catalog import QueryCatalog
 from libassoc.namespaces import BASE
+from libassoc.remote.access import RemoteEndpoints
+from libassoc.remote.dataset import RemoteDataset
 from libassoc.store import DEFAULT_GRAPH
 from libassoc.void import describe_dataset
 
+# Reading a whole remote store: far longer than one query may take.
+COPY_SECONDS = 3600.0
 VOID_FILE = "void.nt"
 PAGES_FILE = "pages.txt"
 SERVICE_PAGES = ("", "ontology", "shapes", ".well-known/void", "dumps/")
@@ -52,9 +59,37 @@ def read_void(folder: Path) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(path=folder / VOID_FILE, format=ox.RdfFormat.N_TRIPLES)]
 
 
+def copy_remote(query_url: str, queries: Path, folder: Path) -> ox.Store:
+    """The remote store's named graphs, and their merge as default graph, in a store on disk in
+    ``folder``: read once, so the dumps, pages list and VoID come out as they would from the
+    embedded store holding the same data, byte for byte."""
+    remote = RemoteDataset(
+        RemoteEndpoints.from_environment(query_url), QueryCatalog.from_dir(queries), COPY_SECONDS
+    )
+    copy = ox.Store(str(folder))
+
+    def with_merge() -> Iterator[ox.Quad]:
+        for quad in remote.quads_for_pattern(None, None, None, None):
+            yield quad
+            # A triple that several graphs state is added to the default graph once: a store
+            # holds each quad once.
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, DEFAULT_GRAPH)
+
+    copy.bulk_extend(with_merge())
+    remote.close()
+    return copy
+
+
 def main(argv: list[str]) -> int:
-    checkpoint, folder = argv
     os.nice(10)  # behind the web process and the query workers
+    if argv[0] == "--remote":
+        _, query_url, _, queries, folder = argv
+        with tempfile.TemporaryDirectory(prefix="libassoc-copy-") as scratch:
+            copy = copy_remote(query_url, Path(queries), Path(scratch) / "store")
+            write_generation(copy, Path(folder))
+            del copy
+        return 0
+    checkpoint, folder = argv
     write_generation(ox.Store.read_only(checkpoint), Path(folder))
     return 0
 

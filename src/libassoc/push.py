@@ -1,8 +1,10 @@
 """Send every named graph to another triple store through the SPARQL 1.1 Graph Store Protocol.
 
 Each graph is replaced whole (``PUT ?graph=IRI``), so pushing twice leaves the target as
-pushing once did. The target's default graph is left alone: how a store builds it from its
-named graphs (a union, a merge, nothing) is the store's own business.
+pushing once did. The target's default graph is left alone, unless asked for: a store that
+derives it from its named graphs (Virtuoso) needs nothing, and one that keeps a default graph of
+its own (Oxigraph server, Fuseki) gets the merge of the named graphs, each triple once, as the
+embedded store has it (``merge_default_graph``).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from itertools import groupby
 import httpx
 import pyoxigraph as ox
 
-from libassoc.store import named_quads
+from libassoc.store import merged_triples, named_quads
 
 TOKEN_VARIABLE = "LIBASSOC_PUSH_TOKEN"  # noqa: S105 (the name of a variable, not a secret)
 MEDIA_TYPE = "application/n-triples"
+DEFAULT = "default"  # how the default graph is listed among the graphs pushed
 
 
 @dataclass(frozen=True)
@@ -39,17 +42,24 @@ def _graphs(store: ox.Store) -> Iterator[tuple[str, list[ox.Triple]]]:
 
 
 def push(
-    store: ox.Store, store_url: str, token: str | None, timeout: float = 60.0
+    store: ox.Store,
+    store_url: str,
+    auth: httpx.Auth | None,
+    timeout: float = 60.0,
+    merge_default_graph: bool = False,
 ) -> list[PushedGraph]:
-    """PUT each named graph of ``store`` to the Graph Store Protocol endpoint ``store_url``."""
+    """PUT each named graph of ``store`` to the Graph Store Protocol endpoint ``store_url``, and
+    with ``merge_default_graph`` their merge to its default graph (listed as ``default``)."""
     headers = {"content-type": MEDIA_TYPE}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
     pushed: list[PushedGraph] = []
-    with httpx.Client(timeout=timeout) as client:
-        for graph, triples in _graphs(store):
+    targets = list(_graphs(store))
+    if merge_default_graph:
+        targets.append((DEFAULT, sorted(set(merged_triples(store)), key=str)))
+    with httpx.Client(timeout=timeout, auth=auth) as client:
+        for graph, triples in targets:
             body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-            response = client.put(store_url, params={"graph": graph}, content=body, headers=headers)
+            params = {"default": ""} if graph == DEFAULT else {"graph": graph}
+            response = client.put(store_url, params=params, content=body, headers=headers)
             if response.status_code >= 300:
                 raise PushError(
                     f"{store_url} refused <{graph}>: HTTP {response.status_code}: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from libassoc.catalog import QueryResult
+from libassoc.dataset import QueryResult
 from libassoc.namespaces import PREFIXES, VOCABULARY_PREFIXES
 
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
@@ -30,7 +30,7 @@ def table(result: QueryResult) -> str:
     """A plain-text table of a SELECT result (or the boolean of an ASK), for a terminal."""
     if isinstance(result, ox.QueryBoolean):
         return "true\n" if bool(result) else "false\n"
-    if isinstance(result, ox.QueryTriples):
+    if not isinstance(result, ox.QuerySolutions):
         return (
             ox.serialize(result, format=ox.RdfFormat.TURTLE, prefixes=VOCABULARY_PREFIXES) or b""
         ).decode()
@@ -48,6 +48,6 @@ def serialize_result(result: QueryResult, fmt: str) -> bytes:
     """``result`` in ``fmt``: a SPARQL results format, or Turtle for CONSTRUCT and DESCRIBE."""
     if fmt == "table":
         return table(result).encode()
-    if isinstance(result, ox.QueryTriples):
+    if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
         return ox.serialize(result, format=ox.RdfFormat.TURTLE, prefixes=VOCABULARY_PREFIXES) or b""
     return result.serialize(format=RESULT_FORMATS[fmt]) or b""

@@ -56,6 +56,11 @@ class Paths:
         return self.root / "queries"
 
     @property
+    def update_template(self) -> Path:
+        """The SPARQL Update a validated write is sent to a remote store as."""
+        return self.queries / "remote" / "apply-change.ru"
+
+    @property
     def conformance_stamps(self) -> Path:
         """Keys of data, shapes and checks already validated as conforming."""
         return state_folder(self.root) / "conforms"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from libassoc.dataset import Dataset
 from libassoc.loader import fingerprint, load_files
 
 DEFAULT_GRAPH = ox.DefaultGraph()
@@ -190,7 +191,7 @@ class Change:
 
 
 def net(
-    store: ox.Store,
+    store: Dataset,
     added: Iterable[ox.Quad],
     removed: Iterable[ox.Quad],
     created: Iterable[NamedGraph] = (),
@@ -225,7 +226,7 @@ class Plan:
     dropped: tuple[NamedGraph, ...]
 
 
-def plan(store: ox.Store, change: Change) -> Plan:
+def plan(store: Dataset, change: Change) -> Plan:
     """The change, with the merged default graph following it.
 
     A removed triple leaves the default graph only when no other named graph still states it.

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib.namespace import DCAT, RDF, VOID, XSD
 
+from libassoc.dataset import Dataset
 from libassoc.dumps import CHECKSUMS, DUMP_FORMATS
 from libassoc.namespaces import BASE, DUMPS, MEDIA_TYPES, SPARQL_ENDPOINT, SPDX, graph_iri
 from libassoc.store import merged_triples, named_quads
@@ -35,7 +36,7 @@ VOID_DATASET = _iri(str(VOID.Dataset))
 SUBSET = _iri(str(VOID.subset))
 
 
-def dataset_iri(store: ox.Store) -> ox.NamedNode:
+def dataset_iri(store: Dataset) -> ox.NamedNode:
     """The dataset the metadata graph describes: the ``void:Dataset`` no other one contains."""
     datasets = {
         q.subject

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from libassoc.dataset import Dataset
 from libassoc.engine.evaluation import parser_message
 from libassoc.engine.outline import Resolver, Token, tokens
 from libassoc.engine.problem import HttpProblem
@@ -32,6 +33,13 @@ DEFAULT_GRAPH_REFUSED = (
     "The write changes the default graph, which this endpoint derives as the merge of all "
     "named graphs. Write to a named graph instead: GRAPH <iri> { ... } in an update, or "
     "?graph=IRI in the Graph Store Protocol."
+)
+
+STAGING_REFUSED = (
+    "In front of a remote store this endpoint validates the updates that list their quads (the "
+    "DATA forms of INSERT and DELETE) and Graph Store Protocol writes; an update with a WHERE "
+    "clause, a CLEAR or a COPY can only be validated on a copy of the store, which it does not "
+    "have. Send the quads it would change, listed."
 )
 
 
@@ -71,11 +79,11 @@ def refuse_ontology_changes(change: Change) -> None:
         )
 
 
-def _graph_quads(store: ox.Store, graph: ox.NamedNode) -> list[ox.Quad]:
+def _graph_quads(store: Dataset, graph: ox.NamedNode) -> list[ox.Quad]:
     return list(store.quads_for_pattern(None, None, None, graph))
 
 
-def replace_graph(store: ox.Store, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
+def replace_graph(store: Dataset, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
     """Graph Store PUT: ``graph`` holds exactly ``quads`` afterwards."""
     _refuse_unpublishable(quads)
     kept = set(quads)
@@ -83,13 +91,13 @@ def replace_graph(store: ox.Store, graph: ox.NamedNode, quads: list[ox.Quad]) ->
     return net(store, quads, old, created=[graph])
 
 
-def add_to_graph(store: ox.Store, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
+def add_to_graph(store: Dataset, graph: ox.NamedNode, quads: list[ox.Quad]) -> Change:
     """Graph Store POST: ``quads`` join ``graph``, which is made if it did not exist."""
     _refuse_unpublishable(quads)
     return net(store, quads, (), created=[graph])
 
 
-def drop_graph(store: ox.Store, graph: ox.NamedNode) -> Change:
+def drop_graph(store: Dataset, graph: ox.NamedNode) -> Change:
     """Graph Store DELETE: ``graph`` and everything in it go."""
     if not store.contains_named_graph(graph):
         raise HttpProblem(404, f"This dataset has no graph <{graph.value}>.")
@@ -302,9 +310,12 @@ def _data_quads(text: str, operation: Operation) -> list[ox.Quad]:
     return quads
 
 
-def update_change(store: ox.Store, text: str, scratch: Path, limit: float | None = None) -> Change:
+def update_change(
+    store: Dataset, text: str, scratch: Path | None, limit: float | None = None
+) -> Change:
     """The change the SPARQL update ``text`` makes to ``store``; one that must be carried out
-    to be known takes ``limit`` seconds at most (None: no limit)."""
+    to be known takes ``limit`` seconds at most (None: no limit), on a copy of ``store`` made in
+    ``scratch`` (None: there is no copy to make, and such an update is refused with 501)."""
     _check_syntax(text)
     operations = _split(text)
     try:
@@ -316,6 +327,8 @@ def update_change(store: ox.Store, text: str, scratch: Path, limit: float | None
     except SyntaxError:
         blocks = []
     if not operations or len(blocks) != len(operations):
+        if scratch is None or not isinstance(store, ox.Store):
+            raise HttpProblem(501, STAGING_REFUSED)
         return _staged_change(store, text, scratch, limit)
     added: set[ox.Quad] = set()
     removed: set[ox.Quad] = set()

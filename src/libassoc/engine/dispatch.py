@@ -109,6 +109,18 @@ class Dispatcher:
         finally:
             self.pool.checkpoints.release(checkpoint)
 
+    @property
+    def timeouts(self) -> int:
+        return self.pool.timeouts
+
+    @property
+    def restarts(self) -> int:
+        return self.pool.restarts
+
+    @property
+    def waiting(self) -> int:
+        return self.pool.waiting
+
     def is_proven(self, job: QueryJob | GraphJob) -> bool:
         return _key(job) in self._proven
 

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 
-from libassoc.dataset import Dataset
+from libassoc.dataset import Dataset, QueryResult
 from libassoc.engine.formats import BY_NAME, Family, OutputFormat, choose
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
@@ -175,9 +175,7 @@ def _merged_dataset(
     return scratch
 
 
-def _evaluate(
-    store: Dataset, job: QueryJob
-) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+def _evaluate(store: Dataset, job: QueryJob) -> QueryResult:
     default_graphs, named = job.default_graphs, job.named_graphs
     if default_graphs is not None and RDFLIB_DEFAULT_GRAPH in default_graphs:
         # rdflib's Dataset names its default graph so: it means the service's default graph, the
@@ -209,21 +207,20 @@ def run_query(store: Dataset, job: QueryJob) -> Outcome:
     """Evaluate ``job`` with Oxigraph; every failure a client can cause becomes a Refusal."""
     try:
         result = _evaluate(store, job)
-        if isinstance(result, ox.QueryTriples):
-            output = choose(Family.RDF, job.accept, job.format_params)
-            limit = None if job.max_rows is None else job.max_rows + 1
-            triples = list(islice(result, limit))
-            _capped(triples, job.max_rows, "triples")
-            return Answer(write_rdf(triples, output), output.content_type)
-        output = choose(Family.RESULTS, job.accept, job.format_params)
         if isinstance(result, ox.QueryBoolean):
+            output = choose(Family.RESULTS, job.accept, job.format_params)
             assert output.results_format is not None  # noqa: S101
             return Answer(
                 result.serialize(format=output.results_format) or b"", output.content_type
             )
-        return Answer(_solutions(result, output, job.max_rows), output.content_type)
-    except HttpProblem as problem:
-        return Refusal(problem.status, problem.message)
+        if isinstance(result, ox.QuerySolutions):
+            output = choose(Family.RESULTS, job.accept, job.format_params)
+            return Answer(_solutions(result, output, job.max_rows), output.content_type)
+        output = choose(Family.RDF, job.accept, job.format_params)
+        limit = None if job.max_rows is None else job.max_rows + 1
+        triples = list(islice(result, limit))
+        _capped(triples, job.max_rows, "triples")
+        return Answer(write_rdf(triples, output), output.content_type)
     except SyntaxError as error:
         return Refusal(400, f"The query is not valid SPARQL: {parser_message(error)}")
     except OSError as error:  # a SERVICE call to an allow-listed endpoint failed
@@ -253,6 +250,9 @@ def answer(store: Dataset, job: QueryJob | GraphJob) -> Outcome:
     started = time.thread_time()
     try:
         outcome = run_query(store, job) if isinstance(job, QueryJob) else read_graph(store, job)
+    except HttpProblem as problem:  # a client's mistake, or a remote store that failed
+        retry_after = problem.headers.get("Retry-After")
+        return Refusal(problem.status, problem.message, int(retry_after) if retry_after else None)
     except Exception:  # whoever runs jobs must outlive any one of them; the trace is logged
         log.exception("a %s failed; it was answered with 500", type(job).__name__)
         return Refusal(500, "The query failed inside the server; the error is logged.")

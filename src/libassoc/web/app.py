@@ -20,15 +20,19 @@ from libassoc.engine.checkpoint import Checkpoints
 from libassoc.engine.dispatch import Dispatcher
 from libassoc.engine.fairness import Fairness
 from libassoc.engine.pool import QueryPool
+from libassoc.engine.remote import RemoteQueries
+from libassoc.remote.dataset import RemoteDataset
 from libassoc.store import quiet
 from libassoc.validation import Shapes
 from libassoc.web import graph_store, health, pages, sparql, ui, update
 from libassoc.web.access_log import AccessLog
 from libassoc.web.clients import trusted_networks
 from libassoc.web.config import ServerConfig
+from libassoc.web.embedded import EmbeddedService
 from libassoc.web.errors import install_error_handlers
 from libassoc.web.exchanges import WatchedApp
 from libassoc.web.metrics import Metrics
+from libassoc.web.remote import RemoteService
 from libassoc.web.security_headers import SecurityHeaders
 from libassoc.web.state import Service
 
@@ -65,6 +69,45 @@ def open_checked_store(config: ServerConfig, say: Callable[[str], None] = quiet)
     return OpenedStore(store, location, shapes, temporary)
 
 
+def _embedded_service(config: ServerConfig, ready: OpenedStore) -> EmbeddedService:
+    location = ready.location
+    checkpoints = Checkpoints(location.with_name(location.name + ".checkpoints"))
+    return EmbeddedService(
+        config=config,
+        store=ready.store,
+        location=location,
+        shapes=ready.shapes,
+        queries=Dispatcher(
+            QueryPool(config.query_workers, config.query_timeout, checkpoints, config.query_queue),
+            fairness=Fairness(config.shares),
+        ),
+        checkpoints=checkpoints,
+        catalog=QueryCatalog.from_dir(config.paths.queries),
+        proxies=trusted_networks(config.trusted_proxies),
+    )
+
+
+def _remote_service(config: ServerConfig) -> RemoteService:
+    assert config.remote is not None  # noqa: S101 (chosen by the caller)
+    catalog = QueryCatalog.from_dir(config.paths.queries)
+    dataset = RemoteDataset(config.remote, catalog, config.query_timeout)
+    return RemoteService(
+        config=config,
+        dataset=dataset,
+        shapes=Shapes([config.paths.shapes]),
+        queries=RemoteQueries(
+            dataset,
+            config.query_workers,
+            config.query_timeout,
+            config.query_queue,
+            Fairness(config.shares),
+        ),
+        catalog=catalog,
+        proxies=trusted_networks(config.trusted_proxies),
+        update_template=config.paths.update_template.read_text(encoding="utf-8"),
+    )
+
+
 def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastAPI:
     """Serve ``opened`` (already validated), or load and validate the data at start-up."""
 
@@ -73,25 +116,15 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
         # The service is left the only holder of the store: after a write fails on the disk it
         # has to open the store again, which RocksDB allows only once nothing holds it.
         nonlocal opened
-        ready, opened = opened or open_checked_store(config), None
-        location, temporary = ready.location, ready.temporary
-        checkpoints = Checkpoints(location.with_name(location.name + ".checkpoints"))
-        service = Service(
-            config=config,
-            store=ready.store,
-            location=location,
-            shapes=ready.shapes,
-            queries=Dispatcher(
-                QueryPool(
-                    config.query_workers, config.query_timeout, checkpoints, config.query_queue
-                ),
-                fairness=Fairness(config.shares),
-            ),
-            checkpoints=checkpoints,
-            catalog=QueryCatalog.from_dir(config.paths.queries),
-            proxies=trusted_networks(config.trusted_proxies),
-        )
-        del ready
+        temporary: Path | None = None
+        service: Service
+        if config.remote is not None:
+            service = _remote_service(config)
+        else:
+            ready, opened = opened or open_checked_store(config), None
+            temporary = ready.location.parent if ready.temporary else None
+            service = _embedded_service(config, ready)
+            del ready
         await service.start()
         app.state.config = config
         app.state.catalog = service.catalog
@@ -104,10 +137,9 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
         try:
             yield
         finally:
-            service.queries.close()
-            checkpoints.close()
-            if temporary:
-                shutil.rmtree(location.parent, ignore_errors=True)
+            service.close()
+            if temporary is not None:
+                shutil.rmtree(temporary, ignore_errors=True)
 
     app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
     # Any site may query; no credentials, so a page elsewhere cannot act as a logged-in user.

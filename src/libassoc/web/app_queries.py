@@ -5,10 +5,11 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from libassoc.catalog import QueryCatalog, run
+from libassoc.dataset import Dataset
 
 
 def select(
-    store: ox.Store, catalog: QueryCatalog, name: str, **bindings: ox.NamedNode | ox.Literal
+    store: Dataset, catalog: QueryCatalog, name: str, **bindings: ox.NamedNode | ox.Literal
 ) -> ox.QuerySolutions:
     """The solutions of the SELECT query ``queries/app/<name>.rq``."""
     result = run(store, catalog.get(f"app/{name}").text, bindings)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
+from libassoc.remote.access import RemoteEndpoints
 from libassoc.settings import Paths
 
 
@@ -18,6 +19,8 @@ class ServerConfig:
     paths: Paths = field(default_factory=Paths)
     data: tuple[Path, ...] = ()
     store: Path | None = None  # None: a store in a temporary folder, removed at the end
+    # A remote SPARQL store to serve instead of the embedded one (``--remote-query``).
+    remote: RemoteEndpoints | None = None
     query_timeout: float = 30.0
     max_result_rows: int = 100_000
     max_request_bytes: int = 1_000_000

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib.namespace import RDFS, SDO, SKOS
 
+from libassoc.dataset import Dataset
 from libassoc.hash_subjects import HashSubjects
 from libassoc.namespaces import BASE
 from libassoc.store import DEFAULT_GRAPH
@@ -68,7 +69,7 @@ def _named(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
     return {q for q in quads if q.graph_name != DEFAULT_GRAPH}
 
 
-def _linked_quads(store: ox.Store, thing: ox.NamedNode) -> set[ox.Quad]:
+def _linked_quads(store: Dataset, thing: ox.NamedNode) -> set[ox.Quad]:
     if not thing.value.startswith(BASE):
         return _named(store.quads_for_pattern(thing, None, None, None))
     found: set[ox.Quad] = set()
@@ -77,7 +78,7 @@ def _linked_quads(store: ox.Store, thing: ox.NamedNode) -> set[ox.Quad]:
     return found
 
 
-def describe(store: ox.Store, hashed: HashSubjects, document: ox.NamedNode) -> Description | None:
+def describe(store: Dataset, hashed: HashSubjects, document: ox.NamedNode) -> Description | None:
     """The description of ``document``, or None when the store does not know it."""
     subjects = [document, *hashed.under(document)]
     own: set[ox.Quad] = set()

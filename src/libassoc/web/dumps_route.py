@@ -27,12 +27,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from libassoc import dumps
-from libassoc.engine.checkpoint import Checkpoint, Checkpoints
 from libassoc.engine.problem import HttpProblem
 from libassoc.publication import VOID_FILE
 from libassoc.void import read_checksums
 from libassoc.web.representation import READ
-from libassoc.web.state import Service
+from libassoc.web.state import DumpSource, Service
 from libassoc.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -45,19 +44,18 @@ QUIET_SECONDS = 2.0
 class Publications:
     """The folders of dumps, one per generation, and the one being written."""
 
-    def __init__(self, root: Path, checkpoints: Checkpoints) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.checkpoints = checkpoints
         self.latest: Path | None = None
-        self._wanted: Checkpoint | None = None
+        self._wanted: DumpSource | None = None
         self._writing: asyncio.Task[None] | None = None
         self._first = asyncio.Event()
         self._stirred = asyncio.Event()  # a write came, or someone asked for the dumps
         self._asked = False
 
-    def follow(self, checkpoint: Checkpoint, at_once: bool = False) -> None:
-        """Have ``checkpoint``'s dumps written in the background; returns at once."""
-        self._wanted = checkpoint
+    def follow(self, source: DumpSource, at_once: bool = False) -> None:
+        """Have the dumps of ``source``'s generation written in the background; returns at once."""
+        self._wanted = source
         self._stirred.set()
         if at_once:
             self.ask()
@@ -84,13 +82,14 @@ class Publications:
             if not at_once:
                 await self._quiet()
             at_once, self._asked = False, False
-            checkpoint, self._wanted = self._wanted, None
-            folder = self.root / f"generation-{checkpoint.generation}"
-            self.checkpoints.acquire(checkpoint)
+            source, self._wanted = self._wanted, None
+            folder = self.root / f"generation-{source.generation}"
+            if not source.hold():
+                continue  # a newer generation replaced it meanwhile
             try:
-                written = await _write(checkpoint, folder)
+                written = await _write(source, folder)
             finally:
-                self.checkpoints.release(checkpoint)
+                source.release()
             if not written:
                 shutil.rmtree(folder, ignore_errors=True)
                 continue
@@ -127,13 +126,13 @@ class Publications:
                 await self._writing
 
 
-async def _write(checkpoint: Checkpoint, folder: Path) -> bool:
+async def _write(source: DumpSource, folder: Path) -> bool:
     """Run the writer process; whether it wrote the whole generation."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "libassoc.publication",
-        str(checkpoint.path),
+        *source.arguments,
         str(folder),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
@@ -150,7 +149,7 @@ async def _write(checkpoint: Checkpoint, folder: Path) -> bool:
         log.error(
             "could not write the dumps of generation %d; /dumps/ still serves the previous "
             "ones: %s",
-            checkpoint.generation,
+            source.generation,
             errors.decode(errors="replace")[-2000:],
         )
         return False
@@ -162,9 +161,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The service has been started by the app's own lifespan, which runs first.
     service: Service = app.state.service
     with tempfile.TemporaryDirectory(prefix="libassoc-dumps-") as root:
-        publications = Publications(Path(root), service.checkpoints)
+        publications = Publications(Path(root))
         app.state.publications = publications
-        publications.follow(service.queries.checkpoint, at_once=True)
+        publications.follow(service.dump_source(), at_once=True)
         service.on_publish.append(publications.follow)
         try:
             yield

@@ -1,7 +1,7 @@
 """``/store``: the SPARQL 1.1 Graph Store Protocol, ``?default`` or ``?graph=IRI``.
 
 Reads are open to everyone. Writes (PUT replaces a graph, POST adds to it, DELETE drops it) need
-``--allow-updates`` and the write token, and go through the validating transaction. The default
+``--allow-updates`` and the write token, and go through the service's validating write. The default
 graph is derived from the named graphs, so it is read-only.
 """
 
@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from libassoc.dataset import Dataset
 from libassoc.engine.changes import add_to_graph, drop_graph, replace_graph
 from libassoc.engine.evaluation import GraphJob
 from libassoc.engine.formats import Family, choose
@@ -22,8 +23,7 @@ from libassoc.web.answers import respond
 from libassoc.web.auth import authorize_write
 from libassoc.web.protocol import absolute_iri, media_type, parse_params, read_body, single
 from libassoc.web.shacl_report import report_response
-from libassoc.web.state import service_of
-from libassoc.web.transaction import ChangeOf, commit
+from libassoc.web.state import ChangeOf, service_of
 
 router = APIRouter()
 
@@ -98,7 +98,7 @@ def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]
 
 
 def _change(method: str, graph: ox.NamedNode, quads: list[ox.Quad]) -> ChangeOf:
-    def change(store: ox.Store) -> Change:
+    def change(store: Dataset) -> Change:
         if method == "DELETE":
             return drop_graph(store, graph)
         if method == "PUT":
@@ -126,7 +126,7 @@ async def write(request: Request) -> Response:
         body = await read_body(request, service.config.max_request_bytes)
         quads = _parse(body, media_type(request), graph)
     existed = target in service.graphs
-    refused = await commit(service, _change(request.method, graph, quads))
+    refused = await service.commit(_change(request.method, graph, quads))
     if refused is not None:
         return report_response(refused, request.headers.get("accept"))
     return Response(status_code=204 if existed or request.method == "DELETE" else 201)

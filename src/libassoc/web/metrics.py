@@ -74,27 +74,27 @@ class ServiceCollector:
         service: Service | None = getattr(self.state, "service", None)
         if service is None:
             return
-        pool = service.queries.pool
+        engine = service.queries
         yield CounterMetricFamily(
             "libassoc_query_timeouts",
             "Queries stopped at the time limit (each answered 503).",
-            value=pool.timeouts,
+            value=engine.timeouts,
         )
         yield CounterMetricFamily(
             "libassoc_query_worker_restarts",
             "Query workers replaced (after a timeout, or a worker that ended).",
-            value=pool.restarts,
+            value=engine.restarts,
         )
         yield GaugeMetricFamily(
             "libassoc_query_queue",
             "Queries waiting for a free worker now.",
-            value=pool.waiting,
+            value=engine.waiting,
         )
-        if service.queries.fairness is not None:
+        if engine.fairness is not None:
             yield CounterMetricFamily(
                 "libassoc_client_refusals",
                 "Queries refused with 429: their client had spent its share, or queued too many.",
-                value=service.queries.fairness.refused,
+                value=engine.fairness.refused,
             )
         yield GaugeMetricFamily(
             "libassoc_store_generation",

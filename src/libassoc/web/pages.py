@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from libassoc import dumps
+from libassoc.dataset import Dataset
 from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import BASE, SHAPES_IRI
 from libassoc.publication import read_pages, read_void
@@ -190,7 +191,7 @@ def robots(request: Request) -> Response:
 
 
 def _html_page(
-    request: Request, description: Description, store: ox.Store, links: list[Alternate]
+    request: Request, description: Description, store: Dataset, links: list[Alternate]
 ) -> Response:
     shown = page(store, description)
     jsonld = schema_org(description.document, list(description.own))
@@ -205,7 +206,7 @@ def _html_page(
 def _respond(
     request: Request,
     description: Description,
-    store: ox.Store,
+    store: Dataset,
     path: str,
     by_extension: Representation | None,
 ) -> Response:
@@ -229,12 +230,15 @@ async def void(request: Request) -> Response:
     representation = _choose(request, None)
     links = alternates(VOID_PATH, by_format=True)
     if representation is HTML:
-        with service_of(request).reading() as store:
-            return _html_page(request, _void_description(store, triples), store, links)
+        service = service_of(request)
+        with service.reading() as store:
+            description = _void_description(store, triples)
+            labelled = service.labelled(store, description.quads)
+            return _html_page(request, description, labelled, links)
     return _rdf_response(triples, representation, _headers(links, None))
 
 
-def _void_description(store: ox.Store, triples: list[ox.Triple]) -> Description:
+def _void_description(store: Dataset, triples: list[ox.Triple]) -> Description:
     """The dataset description laid out as a page: the dataset first, then each node it names."""
     dataset = dataset_iri(store)
     others = {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)} - {dataset}
@@ -242,7 +246,7 @@ def _void_description(store: ox.Store, triples: list[ox.Triple]) -> Description:
     return Description(dataset, (dataset, *sorted(others, key=str)), quads)
 
 
-def _find(request: Request, store: ox.Store, rest: str) -> tuple[Description, ox.Store] | None:
+def _find(request: Request, store: Dataset, rest: str) -> tuple[Description, Dataset] | None:
     if rest == SHAPES_IRI[len(BASE) :]:
         shapes = request.app.state.shapes
         return shapes_description(shapes), shapes
@@ -250,8 +254,10 @@ def _find(request: Request, store: ox.Store, rest: str) -> tuple[Description, ox
         document = ox.NamedNode(BASE + rest)
     except ValueError:  # a path no IRI of ours can have (a quote, a space, a bad %-escape)
         return None
-    found = describe(store, service_of(request).hashed, document)
-    return (found, store) if found else None
+    service = service_of(request)
+    around = service.around(store, document)
+    found = describe(around, service.hashed, document)
+    return (found, around) if found else None
 
 
 @router.api_route("/{rest:path}", methods=READ, include_in_schema=False)

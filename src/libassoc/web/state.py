@@ -1,80 +1,105 @@
-"""What every route shares: the store, the query engine, the catalog, the shapes, the write lock."""
+"""What every route shares: the dataset behind the service, its query engine, catalog and shapes.
+
+The service is an embedded Oxigraph store (``embedded.py``) or a remote SPARQL store
+(``remote.py``); routes see only what both offer: an engine that answers query jobs, a
+dataset to read pages from, a validating write, and the source the dumps are written from.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 from fastapi import Request
 
 from libassoc.catalog import QueryCatalog
-from libassoc.engine.checkpoint import Checkpoint, Checkpoints
-from libassoc.engine.dispatch import Dispatcher
+from libassoc.dataset import Dataset
+from libassoc.engine.evaluation import GraphJob, Outcome, QueryJob
+from libassoc.engine.fairness import Fairness
 from libassoc.hash_subjects import HashSubjects
-from libassoc.store import open_store
-from libassoc.validation import Shapes
+from libassoc.store import Change
+from libassoc.validation import Shapes, ValidationOutcome
 from libassoc.web.clients import Network, client_key
 from libassoc.web.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
+ChangeOf = Callable[[Dataset], Change]
 
-@dataclass
-class Service:
-    """The running service.
 
-    Only writes touch ``store``, under ``write_lock``. Everything that reads, the query workers
-    and the pages alike, reads the checkpoint of the latest generation (``reading``).
+class QueryEngine(Protocol):
+    """Where query jobs are answered, under the time limit and each client's share."""
+
+    @property
+    def fairness(self) -> Fairness | None: ...
+
+    @property
+    def timeouts(self) -> int:
+        """Jobs stopped at the time limit."""
+
+    @property
+    def restarts(self) -> int:
+        """Query workers replaced."""
+
+    @property
+    def waiting(self) -> int:
+        """Jobs waiting for a worker (or a connection to the remote store) now."""
+
+    async def submit(
+        self, job: QueryJob | GraphJob, *, may_run_inline: bool = True, client: str | None = None
+    ) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DumpSource:
+    """One generation of the data, as the process that writes the dumps reads it.
+
+    ``arguments`` go to ``python -m libassoc.publication`` before the output folder; ``hold``
+    keeps the data there while it is read (False: it is gone), ``release`` lets it go.
     """
 
+    generation: int
+    arguments: tuple[str, ...]
+    hold: Callable[[], bool] = field(default=lambda: True, compare=False)
+    release: Callable[[], None] = field(default=lambda: None, compare=False)
+
+
+@dataclass(kw_only=True)
+class Service(ABC):
+    """The running service."""
+
     config: ServerConfig
-    store: ox.Store
-    location: Path
     shapes: Shapes
-    queries: Dispatcher
-    checkpoints: Checkpoints
+    queries: QueryEngine
     catalog: QueryCatalog
     proxies: tuple[Network, ...] = ()
     hashed: HashSubjects = field(default_factory=HashSubjects)
-    _indexing: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-    # A write failed on the disk: RocksDB refuses every write after that until the store is
-    # opened again, which ``writable_store`` does before the next one.
-    unwritable: bool = False
     generation: int = 0
     graphs: frozenset[str] = frozenset()
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # What else follows the store after a write (the dumps); each must return at once and do
+    # What else follows the data after a write (the dumps); each must return at once and do
     # any long work in the background.
-    on_publish: list[Callable[[Checkpoint], None]] = field(default_factory=list)
-
-    def writable_store(self) -> ox.Store:
-        """The store, for a write (under ``write_lock``, on the writer's thread).
-
-        OSError or StoreLocationError while the disk still refuses it; the next write tries again.
-        What the failed write left is undone by the writer (``store.settle``) before anything else.
-        """
-        if self.unwritable:
-            # RocksDB lets go of the folder only once nothing holds the store: the service alone
-            # does (the app hands it over), so an empty stand-in replaces it meanwhile.
-            self.store = ox.Store()
-            self.store = open_store(self.location)
-            self.unwritable = False
-            log.info("the store was opened again after a failed write; writes are accepted again")
-        return self.store
+    on_publish: list[Callable[[DumpSource], None]] = field(default_factory=list)
+    _indexing: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def client(self, request: Request) -> str:
         """Who sent ``request``, as per-client fairness tells clients apart."""
         return client_key(request.scope, self.proxies)
 
+    @abstractmethod
     async def start(self) -> None:
-        checkpoint = await asyncio.to_thread(self.checkpoints.take, self.store, self.generation)
-        self.graphs = frozenset(checkpoint.graphs)
-        await self.queries.start(checkpoint)
+        """Open what the service reads, start answering, and have the hash IRIs found."""
+
+    def _find_hash_subjects(self) -> None:
         # In the background: queries are answered meanwhile, pages wait for it (and /ready).
         self._indexing = asyncio.create_task(asyncio.to_thread(self._index))
 
@@ -85,31 +110,35 @@ class Service:
             except Exception:
                 log.exception("could not find the hash IRIs of the documents; pages show none")
 
-    async def publish(self) -> None:
-        """After a committed write: the readers and the graph list follow the store.
+    @abstractmethod
+    def reading(self) -> AbstractContextManager[Dataset]:
+        """The data as it is now, for as long as the caller reads it (on any thread)."""
 
-        The new graph list takes effect together with the new data (no wait in between), so a
-        request is never checked against one generation and answered from another.
-        """
-        try:
-            checkpoint = await asyncio.to_thread(
-                self.checkpoints.take, self.store, self.generation + 1
-            )
-            await self.queries.publish(checkpoint)
-        except (OSError, RuntimeError):
-            # The write is committed: its client hears so. Readers stay on the generation
-            # before it until a later write publishes again.
-            log.exception("could not publish generation %d", self.generation + 1)
-            return
-        self.generation, self.graphs = checkpoint.generation, frozenset(checkpoint.graphs)
-        for follow in self.on_publish:
-            follow(checkpoint)
+    def around(self, view: Dataset, document: ox.NamedNode) -> Dataset:
+        """What the page of ``document`` reads, from ``view`` (``reading``): ``view`` itself,
+        unless each read costs a round trip."""
+        return view
 
-    @contextmanager
-    def reading(self) -> Iterator[ox.Store]:
-        """The latest checkpoint, read-only, for as long as the caller reads it."""
-        with self.queries.reading() as view:
-            yield view
+    def labelled(self, view: Dataset, quads: Iterable[ox.Quad]) -> Dataset:
+        """What a page showing ``quads`` reads to label them (see ``around``)."""
+        return view
+
+    @abstractmethod
+    async def commit(self, change_of: ChangeOf) -> ValidationOutcome | None:
+        """Apply the change if the result conforms; else the SHACL outcome, nothing changed."""
+
+    @abstractmethod
+    def dump_source(self) -> DumpSource:
+        """The newest generation, for the dumps."""
+
+    @property
+    def staging(self) -> Path | None:
+        """Where an update that must be carried out to be known (``DELETE ... WHERE``) is
+        staged; None when there is no copy to carry it out on."""
+        return None
+
+    @abstractmethod
+    def close(self) -> None: ...
 
 
 def service_of(request: Request) -> Service:

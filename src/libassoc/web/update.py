@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from libassoc.dataset import Dataset
 from libassoc.engine.changes import update_change
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
@@ -16,16 +16,15 @@ from libassoc.store import Change
 from libassoc.web.auth import authorize_write
 from libassoc.web.protocol import UPDATE, read_params
 from libassoc.web.shacl_report import report_response
-from libassoc.web.state import service_of
-from libassoc.web.transaction import ChangeOf, commit
+from libassoc.web.state import ChangeOf, service_of
 
 router = APIRouter()
 
 UNSUPPORTED = ("using-graph-uri", "using-named-graph-uri")
 
 
-def _change(text: str, scratch: Path, limit: float) -> ChangeOf:
-    def change(store: ox.Store) -> Change:
+def _change(text: str, scratch: Path | None, limit: float) -> ChangeOf:
+    def change(store: Dataset) -> Change:
         return update_change(store, text, scratch, limit)
 
     return change
@@ -55,7 +54,7 @@ async def update(request: Request) -> Response:
     check_loads(found)
     check_services(found, service.config.allowed_service_endpoints)
     limit = service.config.query_timeout
-    refused = await commit(service, _change(text, service.checkpoints.root, limit))
+    refused = await service.commit(_change(text, service.staging, limit))
     if refused is not None:
         return report_response(refused, request.headers.get("accept"))
     return Response(status_code=204)

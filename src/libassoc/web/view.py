@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib.namespace import PROV, RDF, SDO
 
+from libassoc.dataset import Dataset
 from libassoc.namespaces import BASE, VOCABULARY_PREFIXES
 from libassoc.store import DEFAULT_GRAPH
 from libassoc.web.describe import LABELS, Description
@@ -83,7 +84,7 @@ def humanize(iri: str) -> str:
 class Labeller:
     """Labels from the merged graph, English first, remembered for the length of one page."""
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: Dataset) -> None:
         self._store = store
         self._known: dict[str, str | None] = {}
 
@@ -163,7 +164,7 @@ def _types(labeller: Labeller, quads: list[ox.Quad]) -> tuple[Link, ...]:
     return tuple(sorted((labeller.predicate(t) for t in found), key=lambda link: link.text))
 
 
-def page(store: ox.Store, description: Description) -> Page:
+def page(store: Dataset, description: Description) -> Page:
     """What the HTML page of ``description`` shows."""
     labeller = Labeller(store)
     own = description.own

@@ -1,0 +1,101 @@
+"""Queries answered by a remote store, under the limits the embedded engine keeps.
+
+The remote evaluates; libassoc keeps its own rules around it: the protocol dataset, the row cap
+and the client's output syntax (``evaluation.answer`` does for the remote's parsed answer what
+it does for Oxigraph's), the time limit (a request past it is abandoned, and the store is told
+the same limit where it takes one), per-client shares and a bounded queue. Each request waits
+for the remote on a thread of its own, so that parsing and writing answers leave the event loop
+free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from libassoc.engine.evaluation import GraphJob, Outcome, QueryJob, Refusal, answer
+from libassoc.engine.fairness import Fairness
+from libassoc.engine.pool import RETRY_AFTER_SECONDS
+from libassoc.remote.dataset import RemoteDataset
+
+
+class RemoteQueries:
+    """At most ``size`` requests at the remote at once, ``queue`` more waiting, ``limit`` s each."""
+
+    def __init__(
+        self,
+        dataset: RemoteDataset,
+        size: int,
+        limit: float,
+        queue: int,
+        fairness: Fairness | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.size = size
+        self.limit = limit
+        self.queue = queue
+        self.fairness = fairness
+        self.waiting = 0
+        self.timeouts = 0
+        self.restarts = 0  # no worker to replace: the metrics show 0
+        self._slots = asyncio.Semaphore(size)
+        # Twice the slots: a thread whose request was abandoned ends at the client's own timeout,
+        # a moment after its slot went to the next request.
+        self._threads = ThreadPoolExecutor(max_workers=2 * size, thread_name_prefix="remote")
+
+    async def submit(
+        self,
+        job: QueryJob | GraphJob,
+        *,
+        may_run_inline: bool = True,
+        client: str | None = None,
+    ) -> Outcome:
+        """The job's outcome; a ``client`` named here is held to its share (``fairness``)."""
+        if client is None or self.fairness is None:
+            return await self._run(job)
+        self.fairness.check(client)
+        async with self.fairness.slot(client):
+            started = time.monotonic()
+            try:
+                return await self._run(job)
+            finally:
+                self.fairness.charge(client, time.monotonic() - started)
+
+    async def _run(self, job: QueryJob | GraphJob) -> Outcome:
+        if self._slots.locked() and self.waiting >= self.queue:
+            return Refusal(
+                503,
+                f"{self.size} requests are at the remote store and {self.waiting} are waiting, "
+                "the most this server queues; try again shortly.",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.limit)
+        except TimeoutError:
+            return Refusal(
+                503,
+                f"The remote store stayed busy for {self.limit:g} s; try again shortly.",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        finally:
+            self.waiting -= 1
+        try:
+            running = asyncio.get_running_loop().run_in_executor(
+                self._threads, answer, self.dataset, job
+            )
+            return await asyncio.wait_for(running, self.limit)
+        except TimeoutError:
+            self.timeouts += 1
+            return Refusal(
+                503,
+                f"The query ran longer than the time limit of {self.limit:g} s and was abandoned. "
+                "Narrow it (more specific patterns, LIMIT) or ask the operator for a longer limit.",
+            )
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self.dataset.close()

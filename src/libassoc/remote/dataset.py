@@ -1,0 +1,313 @@
+"""A remote SPARQL 1.1 store as the dataset (``dataset.Dataset``), read and written over HTTP.
+
+Every read is one of the project's queries (``queries/remote/``) with its values bound inline
+(``bindings.py``), and results are parsed as they arrive, so reading a whole graph never holds
+its answer twice. The remote's named graphs are the dataset; its default graph is read through
+them (``merged-triples``), whatever the store makes of it, and a graph exists while it holds a
+triple, which is all that stores such as Virtuoso keep of a graph.
+
+A failure of the remote becomes an HttpProblem saying what happened: 400 for a query the remote
+found wrong, 503 when it does not answer in time, 502 for anything else.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import groupby
+from string import Template
+
+import httpx
+import pyoxigraph as ox
+
+from libassoc.catalog import QueryCatalog
+from libassoc.dataset import GraphName, Term
+from libassoc.engine.problem import HttpProblem
+from libassoc.remote.access import RemoteEndpoints
+from libassoc.remote.bindings import Value, with_rows, with_values
+from libassoc.store import DEFAULT_GRAPH, Change, plan
+
+log = logging.getLogger(__name__)
+
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+# Asked for CONSTRUCT and DESCRIBE: N-Triples first, which every store writes and which parses
+# as it streams; Turtle and RDF/XML for stores that write nothing else.
+RDF_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
+RETRY_AFTER_SECONDS = "5"
+# Patterns bound in one request: a few tens of kilobytes of query, which every store takes.
+ROWS_PER_REQUEST = 400
+
+
+class ResponseFile(io.RawIOBase):
+    """An HTTP response's body as a file that is read as it arrives; closing it closes the
+    response (an answer left half read frees its connection)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self._chunks = response.iter_bytes()
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = chunk
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._response.close()
+        super().close()
+
+
+def _graph_value(graph: GraphName | None) -> ox.NamedNode | None:
+    if graph is None or isinstance(graph, ox.DefaultGraph):
+        return None
+    if not isinstance(graph, ox.NamedNode):
+        raise TypeError(f"a remote store names its graphs by IRI, not {graph!r}")
+    return graph
+
+
+def _bindings(**values: object) -> dict[str, Value]:
+    bound: dict[str, Value] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if not isinstance(value, ox.NamedNode | ox.Literal):
+            raise TypeError(f"a remote store is asked about IRIs and literals, not {value!r}")
+        bound[name] = value
+    return bound
+
+
+class RemoteDataset:
+    """The named graphs of the store at ``endpoints``; ``time_limit`` bounds every request."""
+
+    def __init__(
+        self, endpoints: RemoteEndpoints, catalog: QueryCatalog, time_limit: float = 30.0
+    ) -> None:
+        self.endpoints = endpoints
+        self.time_limit = time_limit
+        self._catalog = catalog
+        self._client = httpx.Client(
+            auth=endpoints.auth,
+            timeout=httpx.Timeout(time_limit, connect=10.0),
+            headers={"user-agent": "libassoc"},
+        )
+        # What the store calls itself (its Server header): which timeout parameter it reads.
+        self.server = ""
+        self.requests = 0  # every request sent: tests count the work a page or a write costs
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _text(self, name: str) -> str:
+        return self._catalog.get(f"remote/{name}").text
+
+    def _timeout_parameter(self) -> dict[str, str]:
+        """The store's own limit, so a query libassoc abandons does not run on there."""
+        server = self.server.lower()
+        if "virtuoso" in server:
+            return {"timeout": str(int(self.time_limit * 1000))}  # milliseconds
+        if "fuseki" in server or "jena" in server:
+            return {"timeout": f"{self.time_limit:g}"}  # seconds
+        return {}
+
+    def _send(
+        self, url: str, form: Mapping[str, str | list[str]], accept: str | None
+    ) -> httpx.Response:
+        """POST ``form`` to ``url``; the response, streaming, or HttpProblem."""
+        headers = {"accept": accept} if accept else {}
+        self.requests += 1
+        try:
+            request = self._client.build_request("POST", url, data=dict(form), headers=headers)
+            response = self._client.send(request, stream=True)
+        except httpx.TimeoutException as error:
+            raise HttpProblem(
+                503,
+                f"The remote store did not answer within {self.time_limit:g} s; the request was "
+                "abandoned.",
+                {"Retry-After": RETRY_AFTER_SECONDS},
+            ) from error
+        except httpx.HTTPError as error:
+            raise HttpProblem(
+                502, f"The remote store could not be reached: {error}", {"Retry-After": "5"}
+            ) from error
+        self.server = response.headers.get("server", self.server)
+        if response.status_code >= 300:
+            said = response.read().decode(errors="replace").strip()[:1000]
+            response.close()
+            if response.status_code in (400, 422):
+                raise HttpProblem(400, f"The remote store refused it: {said}")
+            raise HttpProblem(502, f"The remote store answered HTTP {response.status_code}: {said}")
+        return response
+
+    def query(
+        self,
+        query: str,
+        *,
+        default_graph: GraphName | list[GraphName] | None = None,
+        named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: dict[ox.Variable, Term] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
+        """The answer of the remote store, parsed as it arrives.
+
+        CONSTRUCT and DESCRIBE give an iterator of triples: pyoxigraph makes no QueryTriples
+        from parsed data.
+        """
+        if substitutions:
+            query = with_values(query, {v.value: t for v, t in substitutions.items()})  # type: ignore[misc]
+        form: dict[str, str | list[str]] = {"query": query, **self._timeout_parameter()}
+        graphs = default_graph if isinstance(default_graph, list) else [default_graph]
+        named = [g.value for g in graphs if isinstance(g, ox.NamedNode)]
+        if named:
+            form["default-graph-uri"] = named
+        if named_graphs is not None:
+            form["named-graph-uri"] = [g.value for g in named_graphs if isinstance(g, ox.NamedNode)]
+        response = self._send(self.endpoints.query, form, f"{RESULTS_JSON}, {RDF_ACCEPT}")
+        media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+        body = io.BufferedReader(ResponseFile(response))
+        try:
+            results_format = ox.QueryResultsFormat.from_media_type(media_type)
+            if results_format is not None:
+                return ox.parse_query_results(body, format=results_format)
+            rdf_format = ox.RdfFormat.from_media_type(media_type)
+            if rdf_format is not None:
+                return (
+                    q.triple for q in ox.parse(body, format=rdf_format, without_named_graphs=True)
+                )
+        except SyntaxError as error:
+            body.close()
+            raise HttpProblem(502, f"The remote store's answer cannot be read: {error}") from error
+        body.close()
+        raise HttpProblem(502, f"The remote store answered in {media_type!r}, which is not read.")
+
+    def _solutions(self, name: str, **values: object) -> Iterator[ox.QuerySolution]:
+        return self._rows(with_values(self._text(name), _bindings(**values)))
+
+    def _rows(self, text: str) -> Iterator[ox.QuerySolution]:
+        response = self._send(self.endpoints.query, {"query": text}, RESULTS_JSON)
+        with io.BufferedReader(ResponseFile(response)) as body:
+            solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            if not isinstance(solutions, ox.QuerySolutions):
+                raise HttpProblem(502, "The remote store answered a SELECT query with a boolean.")
+            yield from solutions
+
+    def _ask(self, name: str, **values: object) -> bool:
+        text = with_values(self._text(name), _bindings(**values))
+        response = self._send(self.endpoints.query, {"query": text}, RESULTS_JSON)
+        with io.BufferedReader(ResponseFile(response)) as body:
+            answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(answer, ox.QueryBoolean):
+            raise HttpProblem(502, "The remote store answered an ASK query with solutions.")
+        return bool(answer)
+
+    def quads_for_pattern(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | ox.Triple | None,
+        predicate: ox.NamedNode | None,
+        object: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
+        graph_name: GraphName | None = None,
+    ) -> Iterator[ox.Quad]:
+        """Quads of the named graphs; asked for the default graph, the merge of them all."""
+        if isinstance(graph_name, ox.DefaultGraph):
+            for row in self._solutions("merged-triples", s=subject, p=predicate, o=object):
+                yield ox.Quad(subject or row["s"], predicate or row["p"], object or row["o"])
+            return
+        graph = _graph_value(graph_name)
+        for row in self._solutions("quads", s=subject, p=predicate, o=object, g=graph):
+            yield ox.Quad(
+                subject or row["s"],
+                predicate or row["p"],
+                object or row["o"],
+                graph or row["g"],
+            )
+
+    def quads_matching(
+        self, variables: Sequence[str], rows: Iterable[Sequence[Value]]
+    ) -> Iterator[ox.Quad]:
+        """The named-graph quads matching any of ``rows`` (values of ``variables``, among
+        ``s p o g``): many patterns in a few requests."""
+        text, pending = self._text("quads"), list(rows)
+        for start in range(0, len(pending), ROWS_PER_REQUEST):
+            chunk = pending[start : start + ROWS_PER_REQUEST]
+            for row in self._rows(with_rows(text, variables, chunk)):
+                yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+
+    def named_graphs(self) -> Iterator[ox.NamedNode | ox.BlankNode]:
+        for row in self._solutions("named-graphs"):
+            graph = row["g"]
+            if isinstance(graph, ox.NamedNode):
+                yield graph
+
+    def contains_named_graph(self, graph_name: GraphName) -> bool:
+        graph = _graph_value(graph_name)
+        return graph is not None and self._ask("any-quad", g=graph)
+
+    def __contains__(self, quad: ox.Quad) -> bool:
+        graph = _graph_value(quad.graph_name)
+        if graph is None:
+            return self._ask("in-default-graph", s=quad.subject, p=quad.predicate, o=quad.object)
+        return self._ask("any-quad", s=quad.subject, p=quad.predicate, o=quad.object, g=graph)
+
+    def default_graph_is_merge(self) -> bool | None:
+        """Whether the store's default graph holds what its named graphs hold; None when it has
+        no named graph to tell by."""
+        sample = next(iter(self._solutions("sample-quad")), None)
+        if sample is None:
+            return None
+        return self._ask("in-default-graph", s=sample["s"], p=sample["p"], o=sample["o"])
+
+    def repeats_in_default_graph(self) -> bool:
+        """Whether the default graph gives a triple twice when two named graphs state it (False
+        when no two graphs state the same triple)."""
+        repeated = next(iter(self._solutions("repeated-triple")), None)
+        if repeated is None:
+            return False
+        found = next(
+            iter(
+                self._solutions(
+                    "times-in-default-graph", s=repeated["s"], p=repeated["p"], o=repeated["o"]
+                )
+            )
+        )
+        count = found["n"]
+        return isinstance(count, ox.Literal) and int(count.value) > 1
+
+    def apply(self, change: Change, template: str) -> None:
+        """Make ``change`` in one SPARQL Update, written from ``template`` (apply-change.ru)."""
+        if self.endpoints.update is None:
+            raise HttpProblem(
+                405,
+                "This server fronts a remote store without an update endpoint (--remote-update).",
+            )
+        removed, added = change.removed, change.added
+        if self.endpoints.keeps_default_graph:
+            # The merge follows, as in the embedded store: a triple leaves it when no graph
+            # states it any more.
+            planned = plan(self, change)
+            removed, added = frozenset(planned.remove), frozenset(planned.add)
+        text = Template(template).substitute(removed=_quad_data(removed), added=_quad_data(added))
+        response = self._send(self.endpoints.update, {"update": text}, None)
+        response.close()
+
+
+def _quad_data(quads: frozenset[ox.Quad]) -> str:
+    """The default graph's triples, then ``GRAPH <g> { triples }`` for each named graph, the
+    triples in N-Triples (which SPARQL reads)."""
+    blocks = []
+    ordered = sorted(quads, key=lambda q: (q.graph_name != DEFAULT_GRAPH, str(q.graph_name)))
+    for graph, members in groupby(ordered, key=lambda q: q.graph_name):
+        triples = ox.serialize(
+            sorted((q.triple for q in members), key=str), format=ox.RdfFormat.N_TRIPLES
+        )
+        text = (triples or b"").decode()
+        blocks.append(text if graph == DEFAULT_GRAPH else f"GRAPH {graph} {{\n{text}}}")
+    return "\n".join(blocks)
