@@ -60,6 +60,11 @@ class LiveServer:
     def sparql(self) -> str:
         return self.url + "/sparql"
 
+    @property
+    def remote(self) -> bool:
+        """Whether it serves a remote store rather than its own."""
+        return "--remote-query" in list(map(str, self.process.args))  # type: ignore[arg-type]
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
@@ -164,7 +169,7 @@ def remote_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from remote_stores import oxigraph_server
 
     folder = tmp_path_factory.mktemp("remote-oxigraph")
-    with oxigraph_server(folder / "store") as remote:
+    with oxigraph_server(folder / "store", union_default_graph=False) as remote:
         push_shipped_data(make_home(folder), remote.store, remote.env, merge=True)
         yield remote
 

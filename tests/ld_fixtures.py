@@ -21,3 +21,10 @@ def get(server: LiveServer, path: str, headers: dict[str, str] | None = None) ->
 def shipped_store() -> ox.Store:
     """The data the server serves, loaded here too, to derive what the answers must hold."""
     return open_loaded_store(SHIPPED_DATA)
+
+
+@pytest.fixture(scope="session", name="server")
+def server_over_either_store(either_server: LiveServer) -> LiveServer:
+    """conftest's read-only server, over its own store and then over a remote one: a module that
+    imports this fixture runs each of its tests against both, so the two cannot drift apart."""
+    return either_server

@@ -9,7 +9,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import LiveServer
-from ld_fixtures import get, shipped_store  # noqa: F401 (a fixture)
+from ld_fixtures import get, server_over_either_store, shipped_store  # noqa: F401 (fixtures)
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, VOID
 

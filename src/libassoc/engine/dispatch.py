@@ -37,7 +37,7 @@ TOO_LONG_ON_LOOP_SECONDS = 0.015
 REMEMBERED_JOBS = 4096
 
 
-def _key(job: QueryJob | GraphJob) -> bytes:
+def job_key(job: QueryJob | GraphJob) -> bytes:
     """A short fixed-size key: a query text may be a megabyte long."""
     return hashlib.blake2b(repr(job).encode(), digest_size=16).digest()
 
@@ -122,7 +122,7 @@ class Dispatcher:
         return self.pool.waiting
 
     def is_proven(self, job: QueryJob | GraphJob) -> bool:
-        return _key(job) in self._proven
+        return job_key(job) in self._proven
 
     async def submit(
         self,
@@ -153,7 +153,7 @@ class Dispatcher:
         spent: Callable[[float], None] | None,
         slot: AbstractAsyncContextManager[None] | None = None,
     ) -> Outcome:
-        key = _key(job) if may_run_inline else None
+        key = job_key(job) if may_run_inline else None
         if key is not None and key in self._proven:
             assert self._current is not None  # noqa: S101 (proven jobs ran after start)
             outcome = answer(self._current[1], job)

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, nullcontext
 
-from libassoc.engine.evaluation import GraphJob, Outcome, QueryJob, Refusal, answer
+from libassoc.engine.dispatch import REMEMBERED_JOBS, job_key
+from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, Refusal, answer
 from libassoc.engine.fairness import Fairness
 from libassoc.engine.pool import RETRY_AFTER_SECONDS
 from libassoc.remote.dataset import RemoteDataset
+
+# A round trip to the remote and back: what a lookup costs there, far below a long query.
+CHEAP_SECONDS = 0.05
 
 
 class RemoteQueries:
@@ -39,7 +45,9 @@ class RemoteQueries:
         self.waiting = 0
         self.timeouts = 0
         self.restarts = 0  # no worker to replace: the metrics show 0
+        self.generation = 0
         self._slots = asyncio.Semaphore(size)
+        self._proven: OrderedDict[bytes, None] = OrderedDict()
         # Twice the slots: a thread whose request was abandoned ends at the client's own timeout,
         # a moment after its slot went to the next request.
         self._threads = ThreadPoolExecutor(max_workers=2 * size, thread_name_prefix="remote")
@@ -51,16 +59,45 @@ class RemoteQueries:
         may_run_inline: bool = True,
         client: str | None = None,
     ) -> Outcome:
-        """The job's outcome; a ``client`` named here is held to its share (``fairness``)."""
+        """The job's outcome; a ``client`` named here is held to its share (``fairness``).
+
+        A job the remote answered quickly on the current data (``CHEAP_SECONDS``) does not wait
+        for the client's other queries, as a proven-cheap job of the embedded engine does not:
+        a client's lookups stay quick while its own long query runs. (``may_run_inline`` is the
+        embedded engine's choice; nothing runs inline here.)
+        """
         if client is None or self.fairness is None:
-            return await self._run(job)
+            return await self._timed(job, None)
         self.fairness.check(client)
-        async with self.fairness.slot(client):
+        key = job_key(job)
+        slot: AbstractAsyncContextManager[None] = (
+            nullcontext() if key in self._proven else self.fairness.slot(client)
+        )
+        async with slot:
             started = time.monotonic()
             try:
-                return await self._run(job)
+                return await self._timed(job, key)
             finally:
                 self.fairness.charge(client, time.monotonic() - started)
+
+    async def _timed(self, job: QueryJob | GraphJob, key: bytes | None) -> Outcome:
+        generation, started = self.generation, time.monotonic()
+        outcome = await self._run(job)
+        if key is None or generation != self.generation:
+            return outcome
+        if isinstance(outcome, Answer) and time.monotonic() - started < CHEAP_SECONDS:
+            self._proven[key] = None
+            self._proven.move_to_end(key)
+            if len(self._proven) > REMEMBERED_JOBS:
+                self._proven.popitem(last=False)
+        else:
+            self._proven.pop(key, None)
+        return outcome
+
+    def publish(self) -> None:
+        """New data: what proved cheap may not be any more."""
+        self.generation += 1
+        self._proven.clear()
 
     async def _run(self, job: QueryJob | GraphJob) -> Outcome:
         if self._slots.locked() and self.waiting >= self.queue:
@@ -90,8 +127,9 @@ class RemoteQueries:
             self.timeouts += 1
             return Refusal(
                 503,
-                f"The query ran longer than the time limit of {self.limit:g} s and was abandoned. "
-                "Narrow it (more specific patterns, LIMIT) or ask the operator for a longer limit.",
+                f"The query ran longer than the time limit of {self.limit:g} s and was stopped "
+                "(its answer is no longer awaited). Narrow it (more specific patterns, LIMIT) or "
+                "ask the operator for a longer limit.",
             )
         finally:
             self._slots.release()

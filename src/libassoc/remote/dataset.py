@@ -40,6 +40,10 @@ RETRY_AFTER_SECONDS = "5"
 ROWS_PER_REQUEST = 400
 
 
+# An empty store, for its parser: pyoxigraph parses a query only on the way to evaluating it.
+_PARSER = ox.Store()
+
+
 class ResponseFile(io.RawIOBase):
     """An HTTP response's body as a file that is read as it arrives; closing it closes the
     response (an answer left half read frees its connection)."""
@@ -164,6 +168,9 @@ class RemoteDataset:
         """
         if substitutions:
             query = with_values(query, {v.value: t for v, t in substitutions.items()})  # type: ignore[misc]
+        # Parsed here first (lazily: nothing is evaluated), so that a client's mistake is told
+        # as the embedded store tells it, and never reaches the remote.
+        _PARSER.query(query)
         form: dict[str, str | list[str]] = {"query": query, **self._timeout_parameter()}
         graphs = default_graph if isinstance(default_graph, list) else [default_graph]
         named = [g.value for g in graphs if isinstance(g, ox.NamedNode)]

@@ -94,6 +94,7 @@ class RemoteService(Service):
                 if change is not None:
                     self.graphs = await asyncio.to_thread(self._graphs_after, change)
                     self.generation += 1
+                    self.queries.publish()
                     source = self.dump_source()
                     for follow in self.on_publish:
                         follow(source)
