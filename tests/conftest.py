@@ -131,13 +131,16 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
         yield session
 
 
-def push_shipped_data(home: Path, store_url: str, env: dict[str, str], merge: bool) -> None:
-    """``libassoc push`` the shipped data to a remote store, as its README recipe does."""
+def push_shipped_data(home: Path, store_url: str, env: dict[str, str], merge: str | None) -> None:
+    """``libassoc push`` the shipped data to a remote store, as the README says, with the merge
+    of the graphs in the default graph (``merge="default"``) or a named graph (an IRI)."""
     command = [sys.executable, "-m", "libassoc", "push", "--store-url", store_url]
     for path in SHIPPED_DATA:
         command += ["--data", str(path)]
-    if merge:
+    if merge == "default":
         command.append("--merge-default-graph")
+    elif merge is not None:
+        command += ["--merge-default-graph", merge]
     done = subprocess.run(
         command,
         capture_output=True,
@@ -149,7 +152,7 @@ def push_shipped_data(home: Path, store_url: str, env: dict[str, str], merge: bo
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def remote_options(remote: Any, kept: bool) -> list[str]:
+def remote_options(remote: Any, default_graph: str) -> list[str]:
     """The options of a server in front of ``remote`` (a ``remote_stores.RemoteStore``)."""
     return [
         "--remote-query",
@@ -159,7 +162,7 @@ def remote_options(remote: Any, kept: bool) -> list[str]:
         "--remote-store",
         remote.store,
         "--remote-default-graph",
-        "kept" if kept else "union",
+        default_graph,
     ]
 
 
@@ -170,7 +173,7 @@ def remote_oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     folder = tmp_path_factory.mktemp("remote-oxigraph")
     with oxigraph_server(folder / "store", union_default_graph=False) as remote:
-        push_shipped_data(make_home(folder), remote.store, remote.env, merge=True)
+        push_shipped_data(make_home(folder), remote.store, remote.env, merge="default")
         yield remote
 
 
@@ -181,7 +184,7 @@ def remote_server(
     """The read-only server's twin, in front of an Oxigraph server instead of its own store."""
     home = make_home(tmp_path_factory.mktemp("read-only-remote"))
     running = start_server(
-        home, [*READ_ONLY_OPTIONS, *remote_options(remote_oxigraph, kept=True)], data=()
+        home, [*READ_ONLY_OPTIONS, *remote_options(remote_oxigraph, "kept")], data=()
     )
     yield running
     running.stop()

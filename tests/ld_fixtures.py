@@ -5,6 +5,8 @@ Test modules import what they use from here (``from ld_fixtures import get, ship
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pyoxigraph as ox
 import pytest
@@ -28,3 +30,10 @@ def server_over_either_store(either_server: LiveServer) -> LiveServer:
     """conftest's read-only server, over its own store and then over a remote one: a module that
     imports this fixture runs each of its tests against both, so the two cannot drift apart."""
     return either_server
+
+
+@pytest.fixture(scope="session", name="client")
+def client_over_either_store(server: LiveServer) -> Iterator[httpx.Client]:
+    """A client of the module's ``server``: conftest's would stay bound to the first server."""
+    with httpx.Client(base_url=server.url, timeout=30) as session:
+        yield session

@@ -29,6 +29,7 @@ import httpx
 from conftest import free_port
 
 STARTUP_SECONDS = 30.0
+QUERY_TIMEOUT_SECONDS = 15
 VIRTUOSO = Path("/usr/bin/virtuoso-t")
 ISQL = Path("/usr/bin/isql-vt")
 VIRTUOSO_USER = "libassoc"
@@ -107,6 +108,9 @@ def oxigraph_server(folder: Path, union_default_graph: bool = True) -> Iterator[
         "--bind",
         f"127.0.0.1:{port}",
         *(["--union-default-graph"] if union_default_graph else []),
+        # A query that the tests abandon must not run on for the rest of the session.
+        "--timeout-s",
+        str(QUERY_TIMEOUT_SECONDS),
     ]
     with log.open("wb") as sink:
         process = subprocess.Popen(

@@ -17,7 +17,12 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import httpx
 import pyoxigraph as ox
 from conftest import LiveServer
-from ld_fixtures import get, server_over_either_store, shipped_store  # noqa: F401 (fixtures)
+from ld_fixtures import (  # noqa: F401 (fixtures)
+    client_over_either_store,
+    get,
+    server_over_either_store,
+    shipped_store,
+)
 
 from libassoc.namespaces import BASE
 from libassoc.store import DEFAULT_GRAPH, merged_triples, named_quads

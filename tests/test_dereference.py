@@ -7,7 +7,12 @@ import json
 import pyoxigraph as ox
 import pytest
 from conftest import LiveServer
-from ld_fixtures import get, server_over_either_store, shipped_store  # noqa: F401 (fixtures)
+from ld_fixtures import (  # noqa: F401 (fixtures)
+    client_over_either_store,
+    get,
+    server_over_either_store,
+    shipped_store,
+)
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import SDO
 

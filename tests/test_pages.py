@@ -9,7 +9,12 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import LiveServer
-from ld_fixtures import get, server_over_either_store, shipped_store  # noqa: F401 (fixtures)
+from ld_fixtures import (  # noqa: F401 (fixtures)
+    client_over_either_store,
+    get,
+    server_over_either_store,
+    shipped_store,
+)
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, RDF, VOID
 

@@ -44,7 +44,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def push(
-    home: Path, store_url: str, token: str | None = None, sources: Sequence[Path] = SHIPPED_DATA
+    home: Path,
+    store_url: str,
+    token: str | None = None,
+    sources: Sequence[Path] = SHIPPED_DATA,
+    options: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
     env["LIBASSOC_HOME"] = str(home)
@@ -52,7 +56,7 @@ def push(
         env[TOKEN_VARIABLE] = token
     data = [option for path in sources for option in ("--data", str(path))]
     return subprocess.run(
-        [sys.executable, "-m", "libassoc", "push", "--store-url", store_url, *data],
+        [sys.executable, "-m", "libassoc", "push", "--store-url", store_url, *data, *options],
         capture_output=True,
         text=True,
         env=env,
@@ -112,6 +116,36 @@ def test_push_to_oxigraph_server_gives_the_same_counts(
     again = push(home, oxigraph_server + "/store")  # each graph is replaced, never added to
     assert again.returncode == 0, again.stderr
     assert (count(query, QUADS), count(query, TRIPLES), count(query, GRAPHS)) == want
+
+
+@pytest.mark.slow
+def test_a_push_in_parts_cut_short_resumes_where_it_was(
+    oxigraph_server: str,
+    home: Path,
+    shipped_store: ox.Store,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    graphs = sorted(g.value for g in shipped_store.named_graphs() if isinstance(g, ox.NamedNode))
+    progress = tmp_path / "pushed.txt"
+    # As if a push had stopped after the first three graphs: they are not sent again.
+    progress.write_text("".join(g + "\n" for g in graphs[:3]))
+    options = ["--part-triples", "7", "--progress", str(progress)]
+    done = push(home, oxigraph_server + "/store", options=options)
+    assert done.returncode == 0, done.stderr
+    assert "was pushed before: skipped" in done.stderr and "triples sent" in done.stderr
+    assert progress.read_text().splitlines() == graphs
+    query = oxigraph_server + "/query"
+    assert count(query, GRAPHS) == len(graphs) - 3
+    # Every graph of more than 7 triples went in parts, and came out whole.
+    quads = sum(1 for q in named_quads(shipped_store) if q.graph_name.value not in graphs[:3])  # type: ignore[union-attr]
+    assert count(query, QUADS) == quads
+    assert (
+        max(
+            len(list(shipped_store.quads_for_pattern(None, None, None, ox.NamedNode(g))))
+            for g in graphs
+        )
+        > 7
+    )
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import FIXTURES, ROOT, LiveServer, free_port, make_home, serve_command
-from ld_fixtures import server_over_either_store  # noqa: F401 (a fixture)
+from ld_fixtures import client_over_either_store, server_over_either_store  # noqa: F401
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 

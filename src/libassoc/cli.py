@@ -19,7 +19,7 @@ from libassoc.conformance import NonConformingError, open_conforming
 from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
 from libassoc.loader import DataFileError
-from libassoc.push import TOKEN_VARIABLE, PushError, push
+from libassoc.push import DEFAULT, PART_TRIPLES, TOKEN_VARIABLE, PushedGraph, PushError, push
 from libassoc.remote.access import (
     PASSWORD_VARIABLE,
     USER_VARIABLE,
@@ -31,7 +31,7 @@ from libassoc.remote.dataset import RemoteDataset
 from libassoc.remote.probe import RemoteStoreError, check_remote
 from libassoc.results import RESULT_FORMATS, serialize_result
 from libassoc.settings import Paths
-from libassoc.store import StoreLocationError
+from libassoc.store import StoreLocationError, quiet
 from libassoc.validation import ShapesError, format_report
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ def _remote_endpoints(args: argparse.Namespace) -> RemoteEndpoints:
         args.remote_query,
         args.remote_update,
         args.remote_store,
-        keeps_default_graph=args.remote_default_graph == "kept",
+        default_graph=args.remote_default_graph,
     )
 
 
@@ -249,11 +249,21 @@ def cmd_push(args: argparse.Namespace) -> int:
     token = os.environ.get(TOKEN_VARIABLE)
     auth = BearerAuth(token) if token else auth_from(os.environ)
     store = _checked_store(args)
+
+    def pushed(graph: PushedGraph) -> None:
+        print(f"{graph.graph}\t{graph.triples} triples\tHTTP {graph.status}", flush=True)
+
     try:
-        for graph in push(
-            store, args.store_url, auth, merge_default_graph=args.merge_default_graph
-        ):
-            print(f"{graph.graph}\t{graph.triples} triples\tHTTP {graph.status}")
+        push(
+            store,
+            args.store_url,
+            auth,
+            merge_default_graph=args.merge_default_graph,
+            part_triples=args.part_triples,
+            progress=args.progress,
+            pushed=pushed,
+            say=_progress if args.progress else quiet,
+        )
     except (PushError, httpx.HTTPError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -349,12 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     remote.add_argument("--remote-store", metavar="URL", help="its Graph Store Protocol endpoint")
     remote.add_argument(
         "--remote-default-graph",
-        choices=("union", "kept"),
         default="union",
-        help="union: the store derives its default graph from its named graphs (Virtuoso; "
-        "Fuseki's unionDefaultGraph); kept: it keeps one of its own, which libassoc fills with "
-        "their merge (push --merge-default-graph) and keeps so with every write (Oxigraph "
-        "server, Fuseki as it comes)",
+        metavar="union|kept|IRI",
+        help="where the merge of the named graphs is: union, the store derives its default graph "
+        "from them (Fuseki's unionDefaultGraph); kept, in the store's own default graph, filled "
+        "by push --merge-default-graph and kept so by every write (Oxigraph server); IRI, in "
+        "that named graph, filled by push --merge-default-graph IRI (Virtuoso)",
     )
     fairness = serve.add_argument_group(
         "sharing the workers",
@@ -437,9 +447,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     push_command.add_argument(
         "--merge-default-graph",
-        action="store_true",
-        help="also replace the store's default graph with the merge of the named graphs (for a "
-        "store that keeps a default graph of its own: Oxigraph server, Fuseki)",
+        nargs="?",
+        const=DEFAULT,
+        metavar="IRI",
+        help="also write the merge of the named graphs, each triple once, to the store's "
+        "default graph (Oxigraph server, Fuseki), or to the named graph IRI (Virtuoso)",
+    )
+    push_command.add_argument(
+        "--part-triples",
+        type=int,
+        default=PART_TRIPLES,
+        metavar="N",
+        help="triples per request: a larger graph goes in parts (PUT, then POST)",
+    )
+    push_command.add_argument(
+        "--progress",
+        type=Path,
+        metavar="FILE",
+        help="record each graph pushed whole in FILE, skip those it lists, and report each part "
+        "on stderr: a push cut short resumes where it was when run again",
     )
     _data_option(push_command)
     push_command.set_defaults(handler=cmd_push, paths=None)

@@ -64,17 +64,30 @@ def auth_from(environment: Mapping[str, str]) -> httpx.Auth | None:
 class RemoteEndpoints:
     """The remote store's SPARQL query and update endpoints, and its Graph Store endpoint.
 
-    ``keeps_default_graph``: the store keeps a default graph of its own, which libassoc fills
-    with the merge of the named graphs (``libassoc push --merge-default-graph``) and keeps the
-    merge with every write, as in the embedded store. Otherwise the store derives its default
-    graph from its named graphs itself (Virtuoso; Fuseki's ``unionDefaultGraph``).
+    ``default_graph`` says where the merge of the named graphs (the default graph queries
+    read) is: ``union``, the store derives it from its named graphs itself (Fuseki's
+    ``unionDefaultGraph``); ``kept``, the store's own default graph, filled with the merge by
+    ``libassoc push --merge-default-graph`` and kept so by every write, as in the embedded
+    store (Oxigraph server); or the IRI of a named graph that holds it, kept so the same way and
+    named as the default graph of every query sent on (Virtuoso, whose default graph is the
+    union of every graph it has, its own system graphs included).
     """
 
     query: str
     update: str | None = None
     store: str | None = None
     auth: httpx.Auth | None = field(default=None, compare=False, repr=False)
-    keeps_default_graph: bool = False
+    default_graph: str = "union"
+
+    @property
+    def keeps_default_graph(self) -> bool:
+        """Whether libassoc keeps the merge itself, in the default graph or a named one."""
+        return self.default_graph != "union"
+
+    @property
+    def merge_graph(self) -> str | None:
+        """The named graph that holds the merge, if that is where it is."""
+        return None if self.default_graph in ("union", "kept") else self.default_graph
 
     @classmethod
     def from_environment(
@@ -82,6 +95,6 @@ class RemoteEndpoints:
         query: str,
         update: str | None = None,
         store: str | None = None,
-        keeps_default_graph: bool = False,
+        default_graph: str = "union",
     ) -> RemoteEndpoints:
-        return cls(query, update, store, auth_from(os.environ), keeps_default_graph)
+        return cls(query, update, store, auth_from(os.environ), default_graph)

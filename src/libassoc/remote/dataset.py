@@ -2,9 +2,10 @@
 
 Every read is one of the project's queries (``queries/remote/``) with its values bound inline
 (``bindings.py``), and results are parsed as they arrive, so reading a whole graph never holds
-its answer twice. The remote's named graphs are the dataset; its default graph is read through
-them (``merged-triples``), whatever the store makes of it, and a graph exists while it holds a
-triple, which is all that stores such as Virtuoso keep of a graph.
+its answer twice. The remote's named graphs under the base IRI are the dataset (a store may hold
+graphs of its own: Virtuoso does); its default graph, the merge, is read where it is kept
+(``RemoteEndpoints.default_graph``); a graph exists while it holds a triple, which is all that
+stores such as Virtuoso keep of a graph.
 
 A failure of the remote becomes an HttpProblem saying what happened: 400 for a query the remote
 found wrong, 503 when it does not answer in time, 502 for anything else.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import groupby
+from itertools import groupby, zip_longest
 from string import Template
 
 import httpx
@@ -23,7 +24,9 @@ import pyoxigraph as ox
 
 from libassoc.catalog import QueryCatalog
 from libassoc.dataset import GraphName, Term
+from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
+from libassoc.namespaces import BASE
 from libassoc.remote.access import RemoteEndpoints
 from libassoc.remote.bindings import Value, with_rows, with_values
 from libassoc.store import DEFAULT_GRAPH, Change, plan
@@ -36,8 +39,14 @@ N_TRIPLES = "application/n-triples"
 # as it streams; Turtle and RDF/XML for stores that write nothing else.
 RDF_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 RETRY_AFTER_SECONDS = "5"
+GRACE_SECONDS = 5.0
 # Patterns bound in one request: a few tens of kilobytes of query, which every store takes.
 ROWS_PER_REQUEST = 400
+# Quads in one DELETE DATA or INSERT DATA block: Virtuoso refuses about 5,000.
+QUADS_PER_BLOCK = 2000
+VIRTUOSO_ASK = "__ASK_RETVAL"
+VIRTUOSO_TIMED_OUT = "S1TAT"
+TRUE, FALSE = b'{"head":{},"boolean":true}', b'{"head":{},"boolean":false}'
 
 
 # An empty store, for its parser: pyoxigraph parses a query only on the way to evaluating it.
@@ -102,11 +111,16 @@ class RemoteDataset:
         self._catalog = catalog
         self._client = httpx.Client(
             auth=endpoints.auth,
-            timeout=httpx.Timeout(time_limit, connect=10.0),
+            # Beyond the limit by a grace: a store told the limit (Virtuoso) says so itself, a
+            # moment after it; the client's own wait ends at the limit (engine/remote.py).
+            timeout=httpx.Timeout(time_limit + GRACE_SECONDS, connect=10.0),
             headers={"user-agent": "libassoc"},
         )
         # What the store calls itself (its Server header): which timeout parameter it reads.
         self.server = ""
+        # The dataset's named graphs, kept by the service: with the merge in a named graph of
+        # its own, the named graphs of every query sent on.
+        self.dataset_graphs: frozenset[str] = frozenset()
         self.requests = 0  # every request sent: tests count the work a page or a write costs
 
     def close(self) -> None:
@@ -145,6 +159,15 @@ class RemoteDataset:
                 502, f"The remote store could not be reached: {error}", {"Retry-After": "5"}
             ) from error
         self.server = response.headers.get("server", self.server)
+        if response.headers.get("x-sql-state") == VIRTUOSO_TIMED_OUT:
+            # Virtuoso stops at its timeout parameter and answers 200 with what it had: a
+            # partial answer must not pass for the answer.
+            response.close()
+            raise HttpProblem(
+                503,
+                f"The remote store stopped the query at the time limit of {self.time_limit:g} s.",
+                {"Retry-After": RETRY_AFTER_SECONDS},
+            )
         if response.status_code >= 300:
             said = response.read().decode(errors="replace").strip()[:1000]
             response.close()
@@ -152,6 +175,47 @@ class RemoteDataset:
                 raise HttpProblem(400, f"The remote store refused it: {said}")
             raise HttpProblem(502, f"The remote store answered HTTP {response.status_code}: {said}")
         return response
+
+    def _merge(self) -> ox.NamedNode | None:
+        graph = self.endpoints.merge_graph
+        return None if graph is None else ox.NamedNode(graph)
+
+    def _ours(self, graph: object) -> bool:
+        """Whether ``graph`` is one of the dataset's: a store may hold graphs of its own (as
+        Virtuoso does), and the graph of the merge is no source."""
+        return (
+            isinstance(graph, ox.NamedNode)
+            and graph.value.startswith(BASE)
+            and graph != self._merge()
+        )
+
+    def _dataset_parameters(
+        self,
+        query: str,
+        default_graph: GraphName | list[GraphName] | None,
+        named_graphs: list[ox.NamedNode | ox.BlankNode] | None,
+    ) -> dict[str, str | list[str]]:
+        """The protocol's dataset for the remote: the client's, or else the service's own."""
+        merge = self._merge()
+        if default_graph is None and named_graphs is None:
+            if merge is None or outline(query).dataset:
+                return {}  # the store's default dataset, or the one the text names
+            # The merge as the default graph, and the dataset's graphs as the named ones: the
+            # store's own graphs stay out of reach, as they are not the dataset.
+            return {
+                "default-graph-uri": merge.value,
+                "named-graph-uri": sorted(self.dataset_graphs),
+            }
+        graphs = default_graph if isinstance(default_graph, list) else [default_graph]
+        # The default graph named as such (rdflib does) is the merge, wherever it is kept.
+        default = [merge if g == DEFAULT_GRAPH else g for g in graphs]
+        form: dict[str, str | list[str]] = {}
+        named = [g.value for g in default if isinstance(g, ox.NamedNode)]
+        if named:
+            form["default-graph-uri"] = named
+        if named_graphs is not None:
+            form["named-graph-uri"] = [g.value for g in named_graphs if isinstance(g, ox.NamedNode)]
+        return form
 
     def query(
         self,
@@ -171,20 +235,18 @@ class RemoteDataset:
         # Parsed here first (lazily: nothing is evaluated), so that a client's mistake is told
         # as the embedded store tells it, and never reaches the remote.
         _PARSER.query(query)
-        form: dict[str, str | list[str]] = {"query": query, **self._timeout_parameter()}
-        graphs = default_graph if isinstance(default_graph, list) else [default_graph]
-        named = [g.value for g in graphs if isinstance(g, ox.NamedNode)]
-        if named:
-            form["default-graph-uri"] = named
-        if named_graphs is not None:
-            form["named-graph-uri"] = [g.value for g in named_graphs if isinstance(g, ox.NamedNode)]
+        form: dict[str, str | list[str]] = {
+            "query": query,
+            **self._timeout_parameter(),
+            **self._dataset_parameters(query, default_graph, named_graphs),
+        }
         response = self._send(self.endpoints.query, form, f"{RESULTS_JSON}, {RDF_ACCEPT}")
         media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         body = io.BufferedReader(ResponseFile(response))
         try:
             results_format = ox.QueryResultsFormat.from_media_type(media_type)
             if results_format is not None:
-                return ox.parse_query_results(body, format=results_format)
+                return _boolean_if_asked(ox.parse_query_results(body, format=results_format))
             rdf_format = ox.RdfFormat.from_media_type(media_type)
             if rdf_format is not None:
                 return (
@@ -211,7 +273,9 @@ class RemoteDataset:
         text = with_values(self._text(name), _bindings(**values))
         response = self._send(self.endpoints.query, {"query": text}, RESULTS_JSON)
         with io.BufferedReader(ResponseFile(response)) as body:
-            answer = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            answer = _boolean_if_asked(
+                ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            )
         if not isinstance(answer, ox.QueryBoolean):
             raise HttpProblem(502, "The remote store answered an ASK query with solutions.")
         return bool(answer)
@@ -223,54 +287,57 @@ class RemoteDataset:
         object: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
         graph_name: GraphName | None = None,
     ) -> Iterator[ox.Quad]:
-        """Quads of the named graphs; asked for the default graph, the merge of them all."""
-        if isinstance(graph_name, ox.DefaultGraph):
+        """Quads of the dataset's named graphs; asked for the default graph, their merge."""
+        merge = self._merge()
+        if isinstance(graph_name, ox.DefaultGraph) and merge is None:
             for row in self._solutions("merged-triples", s=subject, p=predicate, o=object):
                 yield ox.Quad(subject or row["s"], predicate or row["p"], object or row["o"])
             return
+        if isinstance(graph_name, ox.DefaultGraph):
+            for quad in self.quads_for_pattern(subject, predicate, object, merge):
+                yield ox.Quad(quad.subject, quad.predicate, quad.object)
+            return
         graph = _graph_value(graph_name)
         for row in self._solutions("quads", s=subject, p=predicate, o=object, g=graph):
-            yield ox.Quad(
-                subject or row["s"],
-                predicate or row["p"],
-                object or row["o"],
-                graph or row["g"],
-            )
+            found = graph or row["g"]
+            if graph is not None or self._ours(found):
+                yield ox.Quad(subject or row["s"], predicate or row["p"], object or row["o"], found)
 
     def quads_matching(
         self, variables: Sequence[str], rows: Iterable[Sequence[Value]]
     ) -> Iterator[ox.Quad]:
-        """The named-graph quads matching any of ``rows`` (values of ``variables``, among
-        ``s p o g``): many patterns in a few requests."""
+        """The dataset's named-graph quads matching any of ``rows`` (values of ``variables``,
+        among ``s p o g``): many patterns in a few requests."""
         text, pending = self._text("quads"), list(rows)
         for start in range(0, len(pending), ROWS_PER_REQUEST):
             chunk = pending[start : start + ROWS_PER_REQUEST]
             for row in self._rows(with_rows(text, variables, chunk)):
-                yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+                if self._ours(row["g"]):
+                    yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
 
     def named_graphs(self) -> Iterator[ox.NamedNode | ox.BlankNode]:
         for row in self._solutions("named-graphs"):
             graph = row["g"]
-            if isinstance(graph, ox.NamedNode):
+            if isinstance(graph, ox.NamedNode) and self._ours(graph):
                 yield graph
 
     def contains_named_graph(self, graph_name: GraphName) -> bool:
         graph = _graph_value(graph_name)
-        return graph is not None and self._ask("any-quad", g=graph)
+        return graph is not None and self._ours(graph) and self._ask("any-quad", g=graph)
 
     def __contains__(self, quad: ox.Quad) -> bool:
-        graph = _graph_value(quad.graph_name)
+        graph = _graph_value(quad.graph_name) or self._merge()
         if graph is None:
             return self._ask("in-default-graph", s=quad.subject, p=quad.predicate, o=quad.object)
         return self._ask("any-quad", s=quad.subject, p=quad.predicate, o=quad.object, g=graph)
 
     def default_graph_is_merge(self) -> bool | None:
-        """Whether the store's default graph holds what its named graphs hold; None when it has
-        no named graph to tell by."""
+        """Whether the default graph holds what the named graphs hold; None when there is no
+        named graph to tell by."""
         sample = next(iter(self._solutions("sample-quad")), None)
         if sample is None:
             return None
-        return self._ask("in-default-graph", s=sample["s"], p=sample["p"], o=sample["o"])
+        return ox.Quad(sample["s"], sample["p"], sample["o"]) in self
 
     def repeats_in_default_graph(self) -> bool:
         """Whether the default graph gives a triple twice when two named graphs state it (False
@@ -301,12 +368,55 @@ class RemoteDataset:
             # states it any more.
             planned = plan(self, change)
             removed, added = frozenset(planned.remove), frozenset(planned.add)
-        text = Template(template).substitute(removed=_quad_data(removed), added=_quad_data(added))
-        response = self._send(self.endpoints.update, {"update": text}, None)
+        merge = self._merge()
+        if merge is not None:
+            removed, added = _in_graph(removed, merge), _in_graph(added, merge)
+        # Each part of the change (``_parts``) is its own pair of operations, all in the one
+        # request, which the store applies whole.
+        nothing: list[ox.Quad] = []
+        parts = zip_longest(_parts(removed), _parts(added), fillvalue=nothing)
+        operations = [
+            Template(template).substitute(removed=_quad_data(r), added=_quad_data(a))
+            for r, a in parts
+        ]
+        response = self._send(self.endpoints.update, {"update": " ;\n".join(operations)}, None)
         response.close()
 
 
-def _quad_data(quads: frozenset[ox.Quad]) -> str:
+def _boolean_if_asked(
+    result: ox.QuerySolutions | ox.QueryBoolean,
+) -> ox.QuerySolutions | ox.QueryBoolean:
+    """Virtuoso answers ASK with a one-column table (``__ASK_RETVAL``, one row when true)."""
+    if not isinstance(result, ox.QuerySolutions):
+        return result
+    if [v.value for v in result.variables] != [VIRTUOSO_ASK]:
+        return result
+    row = next(iter(result), None)
+    truth = row is not None and str(getattr(row[VIRTUOSO_ASK], "value", "0")) not in ("0", "false")
+    answer = ox.parse_query_results(TRUE if truth else FALSE, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(answer, ox.QueryBoolean)  # noqa: S101 (a boolean document)
+    return answer
+
+
+def _in_graph(quads: frozenset[ox.Quad], merge: ox.NamedNode) -> frozenset[ox.Quad]:
+    return frozenset(
+        ox.Quad(q.subject, q.predicate, q.object, merge) if q.graph_name == DEFAULT_GRAPH else q
+        for q in quads
+    )
+
+
+def _parts(quads: frozenset[ox.Quad]) -> list[list[ox.Quad]]:
+    """The quads in parts of one graph each and at most QUADS_PER_BLOCK: Virtuoso bounds a
+    block, and carries out nothing of a DELETE DATA that names two graphs (saying it did)."""
+    ordered = sorted(quads, key=lambda q: (str(q.graph_name), str(q)))
+    parts = []
+    for _, members in groupby(ordered, key=lambda q: q.graph_name):
+        same = list(members)
+        parts += [same[i : i + QUADS_PER_BLOCK] for i in range(0, len(same), QUADS_PER_BLOCK)]
+    return parts
+
+
+def _quad_data(quads: Iterable[ox.Quad]) -> str:
     """The default graph's triples, then ``GRAPH <g> { triples }`` for each named graph, the
     triples in N-Triples (which SPARQL reads)."""
     blocks = []

@@ -151,21 +151,18 @@ def organization_tree(rows: Iterable[ox.QuerySolution]) -> list[TreeNode]:
     return [node(o, frozenset({o})) for o in sorted(roots, key=lambda o: names[o].lower())]
 
 
-def _only_publisher(row: ox.QuerySolution) -> bool:
-    flag = row["onlyPublisher"]
-    return isinstance(flag, ox.Literal) and flag.value == "true"
-
-
 @router.api_route("/", methods=READ, include_in_schema=False)
 def home(request: Request) -> Response:
     """The organizations the graph is about, then those it knows only as publishers of sources."""
+    catalog = request.app.state.catalog
     with service_of(request).reading() as store:
-        rows = list(select(store, request.app.state.catalog, "organizations"))
+        rows = list(select(store, catalog, "organizations"))
+        publishers = {row["organization"] for row in select(store, catalog, "publishers-only")}
     return render(
         request,
         "home.html",
-        organizations=organization_tree(r for r in rows if not _only_publisher(r)),
-        publishers=organization_tree(r for r in rows if _only_publisher(r)),
+        organizations=organization_tree(r for r in rows if r["organization"] not in publishers),
+        publishers=organization_tree(r for r in rows if r["organization"] in publishers),
         alternates=[],
     )
 

@@ -50,7 +50,7 @@ class RemoteService(Service):
 
     async def start(self) -> None:
         graphs = await asyncio.to_thread(lambda: list(self.dataset.named_graphs()))
-        self.graphs = frozenset(g.value for g in graphs)
+        self.graphs = self.dataset.dataset_graphs = frozenset(g.value for g in graphs)
         self._find_hash_subjects()
 
     @contextmanager
@@ -93,6 +93,7 @@ class RemoteService(Service):
                 refused, change = await asyncio.to_thread(run)
                 if change is not None:
                     self.graphs = await asyncio.to_thread(self._graphs_after, change)
+                    self.dataset.dataset_graphs = self.graphs
                     self.generation += 1
                     self.queries.publish()
                     source = self.dump_source()
