@@ -37,10 +37,14 @@ from test_queries import canonical_rows, expected_path, parsed_expected
 
 from libassoc.catalog import QueryCatalog
 from libassoc.engine.problem import HttpProblem
+from libassoc.neighbourhood import Neighbourhood
 from libassoc.publication import document_paths
 from libassoc.remote.access import RemoteEndpoints
+from libassoc.remote.around import around_change
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.settings import Paths
+from libassoc.store import net
+from libassoc.validation import ONTOLOGY_GRAPH
 
 BLANK = re.compile(r"_:\w+")
 MERGE_GRAPH = "urn:libassoc:merge"  # outside the base IRI: no source of the dataset
@@ -50,6 +54,7 @@ COUNT_QUADS = (
     'FILTER(STRSTARTS(STR(?g), "https://w3id.org/libassoc/")) }'
 )
 ALA = "https://w3id.org/libassoc/org/ala"
+SCHEMA = "https://schema.org/"
 TEST_GRAPH = "https://w3id.org/libassoc/graph/remote-write-test"
 VALID = f'<{ALA}> <https://schema.org/alternateName> "ALA, written through libassoc"@en .'
 INVALID = f'<{ALA}> <https://schema.org/foundingDate> "not a date" .'
@@ -273,3 +278,41 @@ def test_a_query_the_store_stops_at_the_time_limit_is_no_answer(fronted: Fronted
         dataset.close()
     assert refused.value.status == 503
     assert "stopped the query at the time limit of 1 s" in refused.value.message
+
+
+def test_a_write_is_validated_on_what_a_few_queries_fetch(
+    fronted: Fronted,
+    shipped_store: ox.Store,  # noqa: F811
+) -> None:
+    """The neighbourhood of a change comes in a fixed number of batched queries, whatever the
+    change touches, and holds exactly what it holds in the embedded store."""
+    dataset = RemoteDataset(
+        RemoteEndpoints(fronted.remote.query), QueryCatalog.from_dir(Paths().queries)
+    )
+    graph = ox.NamedNode(TEST_GRAPH)
+    ala, core = ox.NamedNode(ALA), ox.NamedNode("https://w3id.org/libassoc/org/core")
+    name = ox.Literal("X", language="en")
+    changes = [  # about the ALA, linked from everywhere; a new division, linked from nothing
+        [ox.Quad(ala, ox.NamedNode(SCHEMA + "alternateName"), name, graph)],
+        [ox.Quad(ox.NamedNode(ALA + "-new"), ox.NamedNode(SCHEMA + "parentOrganization"), core)],
+    ]
+    try:
+        for added in changes:
+            change = net(shipped_store, [ox.Quad(*q.triple, graph) for q in added], [])
+            dataset.requests = 0
+            nearby = around_change(dataset, change, ONTOLOGY_GRAPH)
+            assert dataset.requests <= 6
+            fetched = Neighbourhood(nearby, change, ONTOLOGY_GRAPH)
+            embedded = Neighbourhood(shipped_store, change, ONTOLOGY_GRAPH)
+            assert fetched.focus == embedded.focus
+            assert fetched.quads() == embedded.quads()
+        assert (
+            len(
+                Neighbourhood(
+                    shipped_store, net(shipped_store, changes[0], []), ONTOLOGY_GRAPH
+                ).focus
+            )
+            > 20
+        )
+    finally:
+        dataset.close()

@@ -22,6 +22,7 @@ from libassoc.engine.changes import refuse_ontology_changes
 from libassoc.engine.problem import HttpProblem
 from libassoc.engine.remote import RemoteQueries
 from libassoc.neighbourhood import Neighbourhood, as_store
+from libassoc.remote.around import around_change
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.store import Change
 from libassoc.validation import (
@@ -80,7 +81,8 @@ class RemoteService(Service):
             refuse_ontology_changes(change)
             if changes_vocabulary(change):
                 raise HttpProblem(501, VOCABULARY_REFUSED)
-            around = Neighbourhood(self.dataset, change, ONTOLOGY_GRAPH)
+            nearby = around_change(self.dataset, change, ONTOLOGY_GRAPH)
+            around = Neighbourhood(nearby, change, ONTOLOGY_GRAPH)
             outcome = validate_around(around, self.shapes, checks)
             if not outcome.conforms:
                 return outcome, None
