@@ -17,11 +17,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import (
+    ROOT,
     WRITE_TOKEN,
     LiveServer,
     free_port,
@@ -246,18 +248,10 @@ def test_an_update_that_must_be_carried_out_to_be_known_is_refused(fronted: Fron
     assert refused.status_code == 501 and "DATA forms" in refused.text
 
 
-def test_a_default_graph_that_repeats_triples_is_refused_at_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    home = make_home(tmp_path)
+def test_a_default_graph_that_repeats_triples_is_refused_at_start(tmp_path: Path) -> None:
     with oxigraph_server(tmp_path / "store", union_default_graph=True) as remote:
-        push_shipped_data(home, remote.store, remote.env, merge=None)
-        done = subprocess.run(
-            serve_command(free_port(), remote_options(remote, "union"), ()),
-            capture_output=True,
-            text=True,
-            env={"LIBASSOC_HOME": str(home), "PATH": "/usr/bin:/bin"},
-            timeout=120,
-            check=False,
-        )
+        push_shipped_data(make_home(tmp_path), remote.store, remote.env, merge=None)
+        done = _serve(tmp_path, remote_options(remote, "union"))
     assert done.returncode == 2, done.stderr
     assert "repeats a triple" in done.stderr and "--remote-default-graph kept" in done.stderr
 
@@ -316,3 +310,28 @@ def test_a_write_is_validated_on_what_a_few_queries_fetch(
         )
     finally:
         dataset.close()
+
+
+def _serve(
+    tmp_path: Path, options: list[str], data: tuple[Path, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    home = make_home(tmp_path)
+    return subprocess.run(
+        serve_command(free_port(), options, data),
+        capture_output=True,
+        text=True,
+        env={"LIBASSOC_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_remote_store_that_does_not_answer_stops_the_start(tmp_path: Path) -> None:
+    done = _serve(tmp_path, ["--remote-query", f"http://127.0.0.1:{free_port()}/query"])
+    assert done.returncode == 2
+    assert "cannot be queried" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_data_files_are_pushed_not_served_in_front_of_a_remote_store(tmp_path: Path) -> None:
+    done = _serve(tmp_path, ["--remote-query", "http://127.0.0.1:1/query"], (ROOT / "data",))
+    assert done.returncode == 2 and "libassoc push" in done.stderr

@@ -169,6 +169,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ),
         trusted_proxies=tuple(args.trusted_proxy or ()),
     )
+    if args.remote_query and args.data:
+        print(
+            "error: --data is not read in front of a remote store: load it there with "
+            "`libassoc push --data ...`",
+            file=sys.stderr,
+        )
+        return EXIT_UNREADABLE
     if args.remote_query:
         return _serve_remote(args, replace(config, remote=_remote_endpoints(args)))
     if args.remote_update or args.remote_store:

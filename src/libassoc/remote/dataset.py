@@ -155,8 +155,12 @@ class RemoteDataset:
                 {"Retry-After": RETRY_AFTER_SECONDS},
             ) from error
         except httpx.HTTPError as error:
+            # The log has the address; the client, whom it does not concern, does not.
+            log.error("the remote store could not be reached: %s", error)
             raise HttpProblem(
-                502, f"The remote store could not be reached: {error}", {"Retry-After": "5"}
+                502,
+                "The remote store could not be reached; try again shortly.",
+                {"Retry-After": RETRY_AFTER_SECONDS},
             ) from error
         self.server = response.headers.get("server", self.server)
         if response.headers.get("x-sql-state") == VIRTUOSO_TIMED_OUT:
@@ -172,8 +176,13 @@ class RemoteDataset:
             said = response.read().decode(errors="replace").strip()[:1000]
             response.close()
             if response.status_code in (400, 422):
-                raise HttpProblem(400, f"The remote store refused it: {said}")
-            raise HttpProblem(502, f"The remote store answered HTTP {response.status_code}: {said}")
+                # About the query; its first line only, since stores echo the text they ran.
+                first = said.splitlines()[0][:300] if said else ""
+                raise HttpProblem(400, f"The remote store refused the query: {first}")
+            log.error("the remote store answered HTTP %d: %s", response.status_code, said)
+            raise HttpProblem(
+                502, f"The remote store failed (HTTP {response.status_code}); the log says more."
+            )
         return response
 
     def _merge(self) -> ox.NamedNode | None:
