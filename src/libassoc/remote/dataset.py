@@ -296,8 +296,18 @@ class RemoteDataset:
         object: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
         graph_name: GraphName | None = None,
     ) -> Iterator[ox.Quad]:
-        """Quads of the dataset's named graphs; asked for the default graph, their merge."""
+        """Quads of the dataset's named graphs; asked for the default graph, their merge.
+
+        A whole graph is read through the Graph Store Protocol when the store has given one
+        (``--remote-store``): N-Triples straight from the store, not a table of solutions.
+        """
         merge = self._merge()
+        whole = subject is None and predicate is None and object is None
+        if whole and self.endpoints.store and graph_name is not None:
+            wanted = merge if merge is not None and graph_name == DEFAULT_GRAPH else graph_name
+            for triple in self._graph(wanted):
+                yield ox.Quad(triple.subject, triple.predicate, triple.object, graph_name)
+            return
         if isinstance(graph_name, ox.DefaultGraph) and merge is None:
             for row in self._solutions("merged-triples", s=subject, p=predicate, o=object):
                 yield ox.Quad(subject or row["s"], predicate or row["p"], object or row["o"])
@@ -311,6 +321,38 @@ class RemoteDataset:
             found = graph or row["g"]
             if graph is not None or self._ours(found):
                 yield ox.Quad(subject or row["s"], predicate or row["p"], object or row["o"], found)
+
+    def _graph(self, graph: GraphName) -> Iterator[ox.Triple]:
+        """One graph of the store (its default graph: ``DefaultGraph``), by the Graph Store
+        Protocol; an empty one when the store has none by that name."""
+        assert self.endpoints.store is not None  # noqa: S101 (the caller's check)
+        params = (
+            {"default": ""} if isinstance(graph, ox.DefaultGraph) else {"graph": str(graph)[1:-1]}
+        )
+        self.requests += 1
+        try:
+            request = self._client.build_request(
+                "GET", self.endpoints.store, params=params, headers={"accept": N_TRIPLES}
+            )
+            response = self._client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            log.error("the remote store's graph store could not be read: %s", error)
+            raise HttpProblem(
+                502, "The remote store could not be reached; try again shortly."
+            ) from error
+        with io.BufferedReader(ResponseFile(response)) as body:
+            if response.status_code == 404:
+                return
+            if response.status_code >= 300:
+                log.error("the remote graph store answered HTTP %d", response.status_code)
+                raise HttpProblem(
+                    502,
+                    f"The remote store failed (HTTP {response.status_code}); the log says more.",
+                )
+            media_type = response.headers.get("content-type", N_TRIPLES).partition(";")[0]
+            rdf_format = ox.RdfFormat.from_media_type(media_type.strip()) or ox.RdfFormat.N_TRIPLES
+            for quad in ox.parse(body, format=rdf_format, without_named_graphs=True):
+                yield quad.triple
 
     def quads_matching(
         self, variables: Sequence[str], rows: Iterable[Sequence[Value]]
