@@ -2,7 +2,8 @@
 validators and ranges.
 
 A generation's dumps are written by a process of their own (``libassoc.publication``) from its
-checkpoint, so neither a write nor any request waits for them. They are written once writes
+checkpoint (or from one read of the remote store the service fronts), so neither a write nor any
+request waits for them. They are written once writes
 have paused for a moment, or at once when someone asks for the dumps or the VoID: a stream of
 writes does not keep a process busy rewriting every dump after each one. Until the newest
 generation's are complete, the previous generation's are served, with that generation's ETags;

@@ -107,10 +107,11 @@ class RemoteService(Service):
         return await asyncio.shield(locked())
 
     def _graphs_after(self, change: Change) -> frozenset[str]:
-        graphs = set(self.graphs) | {q.graph_name.value for q in change.added}  # type: ignore[union-attr]
+        """The graph list once ``change`` is made: a graph it emptied is gone."""
+        graphs = set(self.graphs) | {str(q.graph_name)[1:-1] for q in change.added}
         for graph in {q.graph_name for q in change.removed}:
-            if not self.dataset.contains_named_graph(graph):
-                graphs.discard(graph.value)  # type: ignore[union-attr]
+            if isinstance(graph, ox.NamedNode) and not self.dataset.contains_named_graph(graph):
+                graphs.discard(graph.value)
         return frozenset(graphs)
 
     def close(self) -> None:
