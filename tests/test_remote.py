@@ -115,8 +115,6 @@ def remote_count(remote: RemoteStore) -> int:
 # Where Virtuoso's own engine answers otherwise than the SPARQL 1.1 semantics the expected results
 # follow (Virtuoso 7.2.5, Debian's): libassoc sends the query on and passes the answer back.
 VIRTUOSO_ANSWERS_OTHERWISE = {
-    "cq-01-organizations-names-acronyms": "leaves out the organizations without an acronym (the "
-    "OPTIONAL left unbound), though the same OPTIONAL alone keeps them",
     "cq-13-founded-before-1960": 'holds "1957"^^xsd:gYear and "1957-01-01"^^xsd:date for one '
     "value, and keeps one of them in the graph of the merge",
     "cq-19-facts-from-outside-sources": 'holds "1957"^^xsd:gYear and "1957-01-01"^^xsd:date for '
