@@ -45,7 +45,7 @@ from libassoc.remote.access import RemoteEndpoints
 from libassoc.remote.around import around_change
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.settings import Paths
-from libassoc.store import net
+from libassoc.store import merged_triples, net
 from libassoc.validation import ONTOLOGY_GRAPH
 
 BLANK = re.compile(r"_:\w+")
@@ -130,7 +130,9 @@ def test_every_competency_query_gives_its_expected_result(  # type: ignore[no-un
 ) -> None:
     different = VIRTUOSO_ANSWERS_OTHERWISE.get(query.name)
     if fronted.remote.name == "virtuoso" and different:
-        request.applymarker(pytest.mark.xfail(reason=f"Virtuoso {different}", strict=True))
+        # Which of the two literals it keeps varies from one load to the next: not strict.
+        # test_virtuoso_takes_two_literals_for_one proves the cause, strictly.
+        request.applymarker(pytest.mark.xfail(reason=f"Virtuoso {different}", strict=False))
     response = httpx.post(
         fronted.server.sparql,
         data={"query": query.text},
@@ -356,3 +358,23 @@ def test_the_graph_store_reads_as_in_the_embedded_store(
         # Not a graph of the dataset: the store's own graphs (Virtuoso's) are not served.
         elsewhere = {"graph": "http://www.openlinksw.com/schemas/virtrdf#"}
         assert client.get(fronted.server.url + "/store", params=elsewhere).status_code == 404
+
+
+def test_virtuoso_takes_two_literals_for_one(
+    fronted: Fronted,
+    shipped_store: ox.Store,  # noqa: F811
+) -> None:
+    """Why two competency queries may answer otherwise in front of Virtuoso: its graph of the
+    merge holds fewer triples than the merge, two literals of one value kept as one. Fails the
+    day Virtuoso keeps them apart, and the exceptions above can go."""
+    if fronted.remote.name != "virtuoso":
+        pytest.skip("a defect of Virtuoso's")
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{MERGE_GRAPH}> {{ ?s ?p ?o }} }}"
+    response = httpx.post(
+        fronted.remote.query,
+        data={"query": query},
+        headers={"accept": "application/sparql-results+json"},
+        timeout=60,
+    )
+    kept = int(response.json()["results"]["bindings"][0]["n"]["value"])
+    assert kept < len(set(merged_triples(shipped_store)))
