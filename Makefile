@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := chromium chromium-driver raptor2-utils libapache-jena-java virtuoso-opensource
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale bench-10m bench-load clean
+.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale bench-10m bench-load bench-remote clean
 
 help: ## list the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench-10m: setup ## libassoc alone at 10M triples: cold start, restart, RSS, wri
 
 bench-load: setup ## cheap queries, pages, dumps and expensive queries together for 60 s (RESULTS.md)
 	$(BIN)/python bench/load.py
+
+bench-remote: setup ## libassoc in front of Oxigraph server against Oxigraph alone, shipped and 100k (RESULTS.md)
+	$(BIN)/python bench/remote.py
 
 clean: ## remove the environment, the store and build outputs
 	rm -rf $(VENV) var dist node_modules
