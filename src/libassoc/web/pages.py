@@ -12,11 +12,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from importlib.resources import files
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+from rdflib.namespace import RDF, SDO
 
 from libassoc import dumps
 from libassoc.dataset import Dataset
@@ -30,6 +32,7 @@ from libassoc.web.app_queries import select
 from libassoc.web.describe import Description, describe
 from libassoc.web.dumps_route import current_dumps
 from libassoc.web.jsonld import schema_org
+from libassoc.web.lineage import Lineage, lineage, sentence
 from libassoc.web.representation import (
     HTML,
     READ,
@@ -45,6 +48,8 @@ from libassoc.web.state import service_of
 from libassoc.web.templating import render
 from libassoc.web.view import Link, href, page
 
+TYPE = ox.NamedNode(str(RDF.type))
+ORGANIZATION = ox.NamedNode(str(SDO.Organization))
 STYLE = files("libassoc.web").joinpath("static/style.css").read_bytes()
 VOID_PATH = "/.well-known/void"
 
@@ -167,6 +172,15 @@ def home(request: Request) -> Response:
     )
 
 
+@router.api_route("/history", methods=READ, include_in_schema=False)
+def history(request: Request) -> Response:
+    """ALA, its units and affiliates over time, in one picture."""
+    with service_of(request).reading() as store:
+        rows = select(store, request.app.state.catalog, "history")
+        picture = lineage(rows, date.today().year)
+    return render(request, "history.html", picture=picture, sentence=sentence, alternates=[])
+
+
 @router.api_route("/page-assets/style.css", methods=READ, include_in_schema=False)
 def style() -> Response:
     return Response(STYLE, media_type="text/css", headers={"cache-control": "max-age=3600"})
@@ -188,7 +202,11 @@ def robots(request: Request) -> Response:
 
 
 def _html_page(
-    request: Request, description: Description, store: Dataset, links: list[Alternate]
+    request: Request,
+    description: Description,
+    store: Dataset,
+    links: list[Alternate],
+    picture: Lineage | None = None,
 ) -> Response:
     shown = page(store, description)
     jsonld = schema_org(description.document, list(description.own))
@@ -196,8 +214,24 @@ def _html_page(
         jsonld = {}
     headers = _headers(links, description.document.value)
     return render(
-        request, "entity.html", page=shown, jsonld=jsonld, alternates=links, headers=headers
+        request,
+        "entity.html",
+        page=shown,
+        jsonld=jsonld,
+        alternates=links,
+        headers=headers,
+        picture=picture,
+        sentence=sentence,
     )
+
+
+def _lineage(request: Request, view: Dataset, description: Description) -> Lineage | None:
+    """The lineage picture of an organization's page (None for anything else)."""
+    if not any(q.predicate == TYPE and q.object == ORGANIZATION for q in description.own):
+        return None
+    rows = select(view, request.app.state.catalog, "lineage", focus=description.document)
+    picture = lineage(rows, date.today().year)
+    return picture if picture is not None and picture.marks else None
 
 
 def _respond(
@@ -206,11 +240,13 @@ def _respond(
     store: Dataset,
     path: str,
     by_extension: Representation | None,
+    view: Dataset,
 ) -> Response:
     representation = _choose(request, by_extension)
     links = alternates(path)
     if representation is HTML:
-        return _html_page(request, description, store, links)
+        picture = _lineage(request, view, description)
+        return _html_page(request, description, store, links, picture)
     dump_format = representation.dump_format
     items = (
         description.dataset()
@@ -270,4 +306,4 @@ def entity(request: Request, rest: str) -> Response:
         if found is None:
             raise HttpProblem(404, f"Nothing is known about <{BASE}{rest}>.")
         description, store = found
-        return _respond(request, description, store, "/" + rest, by_extension)
+        return _respond(request, description, store, "/" + rest, by_extension, data)
