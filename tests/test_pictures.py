@@ -19,6 +19,7 @@ PAGES = {
     "home": "/",
     "organization": "/org/core",
     "history": "/history",
+    "search": "/search?q=library+trustees",
 }
 VIEWPORTS = {"desktop": (1280, 1000), "phone": (390, 844)}
 

@@ -24,7 +24,7 @@ from libassoc.engine.remote import RemoteQueries
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.store import quiet
 from libassoc.validation import Shapes
-from libassoc.web import graph_store, health, pages, sparql, ui, update
+from libassoc.web import graph_store, health, pages, search, sparql, ui, update
 from libassoc.web.access_log import AccessLog
 from libassoc.web.clients import trusted_networks
 from libassoc.web.config import ServerConfig
@@ -166,6 +166,7 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
     app.include_router(sparql.router)
     app.include_router(update.router)
     app.include_router(graph_store.router)
+    app.include_router(search.router)
     ui.mount_assets(app, config.assets)
 
     # Last: the linked-data pages' catch-all route `/{rest:path}` must not shadow the routes above.

@@ -143,7 +143,7 @@ class EmbeddedService(Service):
             if not outcome.conforms:
                 return outcome, False
             apply(store, change, self.location)
-            self.hashed.follow(store, change)
+            self.follow(store, change)
             return None, True
 
         async def locked() -> ValidationOutcome | None:

@@ -87,7 +87,7 @@ class RemoteService(Service):
             if not outcome.conforms:
                 return outcome, None
             self.dataset.apply(change, self.update_template)
-            self.hashed.follow(self.dataset, change)
+            self.follow(self.dataset, change)
             return None, change
 
         async def locked() -> ValidationOutcome | None:

@@ -24,6 +24,7 @@ from libassoc.dataset import Dataset
 from libassoc.engine.evaluation import GraphJob, Outcome, QueryJob
 from libassoc.engine.fairness import Fairness
 from libassoc.hash_subjects import HashSubjects
+from libassoc.search_index import SearchIndex
 from libassoc.store import Change
 from libassoc.validation import Shapes, ValidationOutcome
 from libassoc.web.clients import Network, client_key
@@ -83,6 +84,7 @@ class Service(ABC):
     catalog: QueryCatalog
     proxies: tuple[Network, ...] = ()
     hashed: HashSubjects = field(default_factory=HashSubjects)
+    searchable: SearchIndex = field(default_factory=SearchIndex)
     generation: int = 0
     graphs: frozenset[str] = frozenset()
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -109,6 +111,15 @@ class Service(ABC):
                 self.hashed.fill(view, self.catalog)
             except Exception:
                 log.exception("could not find the hash IRIs of the documents; pages show none")
+            try:
+                self.searchable.fill(view, self.catalog)
+            except Exception:
+                log.exception("could not index the names for search; searches find nothing")
+
+    def follow(self, store: Dataset, change: Change) -> None:
+        """After ``change`` was made to ``store`` (on the writer's thread): the indexes follow."""
+        self.hashed.follow(store, change)
+        self.searchable.follow(store, change)
 
     @abstractmethod
     def reading(self) -> AbstractContextManager[Dataset]:

@@ -1,0 +1,219 @@
+"""Finding things by name: every IRI with a name, an alternate name or a description, indexed
+word by word, ignoring case and accents.
+
+Filled once at start (``queries/app/searchable.rq``, which reads every name of the store), in
+the background like the pages' other index, and kept current by each write's change, at the
+cost of the change. A search looks up each of its words as the start of indexed words (a
+sorted vocabulary, bisected), so it costs what it finds, not what the store holds. Results are
+ranked: a name or acronym that is the query itself first, then one that starts with it, then
+names holding every word, then descriptions; among equals, organizations, people and events
+before the works about them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+from rdflib.namespace import RDF, RDFS, SDO, SKOS
+
+from libassoc.catalog import QueryCatalog, run
+from libassoc.dataset import Dataset
+from libassoc.store import Change
+
+FIELDS = {
+    str(SDO.name): "name",
+    str(SKOS.prefLabel): "name",
+    str(RDFS.label): "name",
+    str(SDO.alternateName): "alternate",
+    str(SDO.description): "description",
+}
+KINDS = {  # the kinds people search for, most specific first
+    str(SDO.Person): "person",
+    str(SDO.Event): "event",
+    str(SDO.Organization): "organization",
+    str(SDO.CreativeWork): "work",
+    str(SDO.WebPage): "work",
+    str(SKOS.Concept): "concept",
+    str(SDO.Place): "place",
+    str(SDO.State): "place",
+    str(SDO.City): "place",
+}
+# Among equally good matches: the organization before the page about it.
+KIND_ORDER = ("organization", "person", "event", "work", "concept", "place", "other")
+TYPE = ox.NamedNode(str(RDF.type))
+_WORD = re.compile(r"\w+")
+
+
+# Letters that no Unicode decomposition takes apart, written as people type them.
+LIGATURES = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "þ": "th"})
+
+
+def normalized(text: str) -> str:
+    """``text`` without accents, case or repeated spaces: "Encyclopædia" finds "encyclopaedia"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(LIGATURES))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.split())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalized(text))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing, as it is searched and shown."""
+
+    iri: str
+    name: str
+    kind: str
+    names: tuple[str, ...]  # normalized names and alternate names
+    description: str  # normalized
+
+    def rank(self, query: str, terms: list[str]) -> int | None:
+        """0: a name is the query; 1: a name starts with it; 2: the names hold every word;
+        3: the description does; None: not a match."""
+        if query in self.names:
+            return 0
+        if any(name.startswith(query) for name in self.names):
+            return 1
+        named = {w for name in self.names for w in _WORD.findall(name)}
+        if all(any(w.startswith(t) for w in named) for t in terms):
+            return 2
+        described = set(_WORD.findall(self.description))
+        if all(any(w.startswith(t) for w in described) for t in terms):
+            return 3
+        return None
+
+
+def _entry(iri: str, fields: dict[str, list[str]], types: Iterable[str]) -> Entry | None:
+    names = fields.get("name", []) + fields.get("alternate", [])
+    if not names and not fields.get("description"):
+        return None
+    name = min(fields.get("name") or names or fields["description"], key=len)
+    found = set(types)
+    kind = next((k for t, k in KINDS.items() if t in found), "other")
+    return Entry(
+        iri,
+        name,
+        kind,
+        tuple(normalized(n) for n in names),
+        normalized(" ".join(fields.get("description", []))),
+    )
+
+
+class SearchIndex:
+    """Every searchable thing by IRI, and each word to the things that hold it."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._things: dict[str, set[str]] = defaultdict(set)  # word -> IRIs
+        self._vocabulary: list[str] = []  # sorted
+        self._lock = threading.Lock()
+        self._filled = threading.Event()
+        self.examined = 0  # things ranked by searches so far: what tests count, not seconds
+
+    @property
+    def ready(self) -> bool:
+        return self._filled.is_set()
+
+    def fill(self, store: Dataset, catalog: QueryCatalog) -> None:
+        """Index every name of the store: once, at start."""
+        fields: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        types: dict[str, set[str]] = defaultdict(set)
+        try:
+            solutions = run(store, catalog.get("app/searchable").text)
+            assert isinstance(solutions, ox.QuerySolutions)  # noqa: S101 (a SELECT query)
+            for row in solutions:
+                iri, text = row["thing"], row["text"]
+                if not isinstance(iri, ox.NamedNode) or not isinstance(text, ox.Literal):
+                    continue
+                field = str(getattr(row["field"], "value", ""))
+                if text.value not in fields[iri.value][field]:
+                    fields[iri.value][field].append(text.value)
+                if isinstance(row["type"], ox.NamedNode):
+                    types[iri.value].add(row["type"].value)
+            for iri, found in fields.items():
+                entry = _entry(iri, found, types[iri])
+                if entry is not None:
+                    self._add(entry)
+        finally:
+            self._filled.set()  # whatever happened, nobody waits for ever
+
+    def _add(self, entry: Entry) -> None:
+        with self._lock:
+            self._entries[entry.iri] = entry
+            for word in {
+                w for text in (*entry.names, entry.description) for w in _WORD.findall(text)
+            }:
+                if word not in self._things:
+                    bisect.insort(self._vocabulary, word)
+                self._things[word].add(entry.iri)
+
+    def _remove(self, iri: str) -> None:
+        with self._lock:
+            entry = self._entries.pop(iri, None)
+            if entry is None:
+                return
+            for text in (*entry.names, entry.description):
+                for word in _WORD.findall(text):
+                    self._things[word].discard(iri)
+
+    def _starting(self, prefix: str) -> set[str]:
+        found: set[str] = set()
+        start = bisect.bisect_left(self._vocabulary, prefix)
+        for word in self._vocabulary[start:]:
+            if not word.startswith(prefix):
+                break
+            found |= self._things[word]
+        return found
+
+    def search(self, text: str, limit: int = 50) -> list[Entry]:
+        """The things ``text`` finds, best first."""
+        self._filled.wait()
+        query, terms = normalized(text), words(text)
+        if not terms:
+            return []
+        with self._lock:
+            candidates = set.intersection(*(self._starting(t) for t in terms))
+            self.examined += len(candidates)
+            ranked = []
+            for iri in candidates:
+                entry = self._entries.get(iri)
+                rank = entry.rank(query, terms) if entry else None
+                if entry is not None and rank is not None:
+                    kind = KIND_ORDER.index(entry.kind)
+                    ranked.append((rank, kind, entry.name.casefold(), iri, entry))
+        ranked.sort(key=lambda found: found[:4])
+        return [entry for *_, entry in ranked[:limit]]
+
+    def follow(self, store: Dataset, change: Change) -> None:
+        """After ``change`` was applied to ``store``: each thing it touched, indexed again."""
+        self._filled.wait()
+        touched = {
+            q.subject.value
+            for q in change.quads
+            if isinstance(q.subject, ox.NamedNode)
+            and (q.predicate.value in FIELDS or q.predicate == TYPE)
+        }
+        for iri in touched:
+            subject = ox.NamedNode(iri)
+            fields: dict[str, list[str]] = defaultdict(list)
+            types: set[str] = set()
+            for quad in store.quads_for_pattern(subject, None, None, None):
+                if quad.predicate == TYPE and isinstance(quad.object, ox.NamedNode):
+                    types.add(quad.object.value)
+                field = FIELDS.get(quad.predicate.value)
+                text = quad.object
+                if field and isinstance(text, ox.Literal) and text.value not in fields[field]:
+                    fields[field].append(text.value)
+            self._remove(iri)
+            entry = _entry(iri, fields, types)
+            if entry is not None:
+                self._add(entry)
