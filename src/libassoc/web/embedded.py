@@ -15,6 +15,7 @@ stays, the readers keep the generation they have, and the client may try again l
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,8 +73,10 @@ class EmbeddedService(Service):
         """
         if self.unwritable:
             # RocksDB lets go of the folder only once nothing holds the store: the service alone
-            # does (the app hands it over), so an empty stand-in replaces it meanwhile.
+            # does (the app hands it over), so an empty stand-in replaces it meanwhile. The
+            # failed write's traceback may still hold it, in a cycle only the collector breaks.
             self.store = ox.Store()
+            gc.collect()
             self.store = open_store(self.location)
             self.unwritable = False
             log.info("the store was opened again after a failed write; writes are accepted again")
