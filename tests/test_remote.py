@@ -378,3 +378,10 @@ def test_virtuoso_takes_two_literals_for_one(
     )
     kept = int(response.json()["results"]["bindings"][0]["n"]["value"])
     assert kept < len(set(merged_triples(shipped_store)))
+
+
+@pytest.mark.parametrize("where", ["somewhere", "https://w3id.org/libassoc/graph/merge"])
+def test_the_merge_is_kept_in_a_graph_outside_the_dataset(tmp_path: Path, where: str) -> None:
+    options = ["--remote-query", "http://127.0.0.1:1/query", "--remote-default-graph", where]
+    done = _serve(tmp_path, options)
+    assert done.returncode == 2 and "--remote-default-graph" in done.stderr

@@ -19,6 +19,7 @@ from libassoc.conformance import NonConformingError, open_conforming
 from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
 from libassoc.loader import DataFileError
+from libassoc.namespaces import BASE
 from libassoc.push import DEFAULT, PART_TRIPLES, TOKEN_VARIABLE, PushedGraph, PushError, push
 from libassoc.remote.access import (
     PASSWORD_VARIABLE,
@@ -173,6 +174,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(
             "error: --data is not read in front of a remote store: load it there with "
             "`libassoc push --data ...`",
+            file=sys.stderr,
+        )
+        return EXIT_UNREADABLE
+    merge = args.remote_default_graph
+    if merge not in ("union", "kept") and (":" not in merge or merge.startswith(BASE)):
+        print(
+            f"error: --remote-default-graph is union, kept, or the IRI of a graph outside "
+            f"{BASE}, where the dataset's own graphs are; not {merge!r}",
             file=sys.stderr,
         )
         return EXIT_UNREADABLE
