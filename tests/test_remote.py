@@ -45,7 +45,7 @@ from libassoc.remote.access import RemoteEndpoints
 from libassoc.remote.around import around_change
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.settings import Paths
-from libassoc.store import merged_triples, net
+from libassoc.store import DEFAULT_GRAPH, merged_triples, named_quads, net, plan
 from libassoc.validation import ONTOLOGY_GRAPH
 
 BLANK = re.compile(r"_:\w+")
@@ -385,3 +385,33 @@ def test_the_merge_is_kept_in_a_graph_outside_the_dataset(tmp_path: Path, where:
     options = ["--remote-query", "http://127.0.0.1:1/query", "--remote-default-graph", where]
     done = _serve(tmp_path, options)
     assert done.returncode == 2 and "--remote-default-graph" in done.stderr
+
+
+def test_a_large_write_is_looked_up_in_a_few_requests(
+    fronted: Fronted,
+    shipped_store: ox.Store,  # noqa: F811
+) -> None:
+    """What a write of 1,000 quads already holds, and what the merge then gains, comes in a few
+    requests, not one per quad."""
+    dataset = RemoteDataset(
+        RemoteEndpoints(fronted.remote.query, default_graph=STORES[fronted.remote.name][1]),
+        QueryCatalog.from_dir(Paths().queries),
+    )
+    graph = ox.NamedNode(TEST_GRAPH)
+    stated = [q for q in named_quads(shipped_store)][:500]
+    new = [
+        ox.Quad(
+            ox.NamedNode(f"{ALA}-{n}"), ox.NamedNode(SCHEMA + "name"), ox.Literal(f"N{n}"), graph
+        )
+        for n in range(500)
+    ]
+    try:
+        change = net(dataset, [*stated, *new], [])
+        assert change.added == frozenset(new)  # the 500 stated are there already
+        assert dataset.requests <= 6
+        dataset.requests = 0
+        planned = plan(dataset, change)
+        assert len([q for q in planned.add if q.graph_name == DEFAULT_GRAPH]) == 500
+        assert dataset.requests <= 6
+    finally:
+        dataset.close()

@@ -44,6 +44,7 @@ EXAMPLES: dict[str, dict[str, Value]] = {
         "p": NAME,
         "o": ox.Literal("American Library Association", language="en"),
     },
+    "remote/default-triples": {"s": ox.NamedNode(ORG + "alcts"), "p": NAME},
     "remote/in-default-graph": {
         "s": ox.NamedNode("https://w3id.org/libassoc/place/chicago"),
         "p": NAME,

@@ -6,8 +6,8 @@ store behind a SPARQL endpoint is one by answering these five calls (``remote/da
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Collection, Iterable, Iterator
+from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -42,3 +42,33 @@ class Dataset(Protocol):
     def contains_named_graph(self, graph_name: GraphName) -> bool: ...
 
     def __contains__(self, quad: ox.Quad) -> bool: ...
+
+
+@runtime_checkable
+class Batched(Protocol):
+    """A dataset that answers many lookups in one request, as a remote store had better."""
+
+    def present(self, quads: Collection[ox.Quad]) -> set[ox.Quad]: ...
+
+    def stating(self, triples: Collection[ox.Triple]) -> list[ox.Quad]: ...
+
+
+def present(store: Dataset, quads: Iterable[ox.Quad]) -> set[ox.Quad]:
+    """Which of ``quads`` ``store`` holds: one lookup each, or a few requests for them all."""
+    wanted = set(quads)
+    if isinstance(store, Batched):
+        return store.present(wanted)
+    return {quad for quad in wanted if quad in store}
+
+
+def stating(store: Dataset, triples: Iterable[ox.Triple]) -> list[ox.Quad]:
+    """The named-graph quads that state any of ``triples`` (the default graph's may be among
+    them)."""
+    wanted = set(triples)
+    if isinstance(store, Batched):
+        return store.stating(wanted)
+    return [
+        quad
+        for triple in wanted
+        for quad in store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
+    ]

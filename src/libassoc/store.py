@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from libassoc.dataset import Dataset
+from libassoc.dataset import Dataset, present, stating
 from libassoc.loader import fingerprint, load_files
 
 DEFAULT_GRAPH = ox.DefaultGraph()
@@ -199,11 +199,13 @@ def net(
 ) -> Change:
     """The change that adding ``added`` and then removing ``removed`` really makes to ``store``.
 
-    Looks up each quad once: the cost is the size of the write.
+    Looks up each quad once (a remote store, all in a few requests): the cost is the size of
+    the write.
     """
-    really_removed = frozenset(q for q in removed if q in store)
-    gone = set(removed)
-    really_added = frozenset(q for q in added if q not in gone and q not in store)
+    added, gone = set(added), set(removed)
+    there = present(store, added | gone)
+    really_removed = frozenset(gone & there)
+    really_added = frozenset(q for q in added if q not in gone and q not in there)
     return Change(
         added=really_added,
         removed=really_removed,
@@ -234,12 +236,16 @@ def plan(store: Dataset, change: Change) -> Plan:
     has in ``remove`` and ``dropped``, so that ``undo`` gives the store back as it was.
     """
     added_triples = {q.triple for q in change.added}
-    leaving: list[ox.Quad] = []
-    for triple in {q.triple for q in change.removed} - added_triples:
-        stated = store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
-        if all(q.graph_name == DEFAULT_GRAPH or q in change.removed for q in stated):
-            leaving.append(_in_default(triple))
-    arriving = [q for q in map(_in_default, added_triples) if q not in store]
+    candidates = {q.triple for q in change.removed} - added_triples
+    still_stated = {
+        q.triple
+        for q in stating(store, candidates)
+        if q.graph_name != DEFAULT_GRAPH and q not in change.removed
+    }
+    leaving = [_in_default(triple) for triple in candidates - still_stated]
+    merged = [_in_default(triple) for triple in added_triples]
+    there = present(store, merged)
+    arriving = [q for q in merged if q not in there]
     # A quad added to a graph the store lacks makes that graph: undoing it must drop the graph.
     graphs = dict.fromkeys([*change.created, *(q.graph_name for q in change.added)])
     created = [g for g in graphs if isinstance(g, NamedGraph) and not store.contains_named_graph(g)]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from libassoc.dataset import Dataset
+from libassoc.dataset import Dataset, present
 from libassoc.engine.evaluation import parser_message
 from libassoc.engine.outline import Resolver, Token, tokens
 from libassoc.engine.problem import HttpProblem
@@ -332,6 +332,7 @@ def update_change(
         return _staged_change(store, text, scratch, limit)
     added: set[ox.Quad] = set()
     removed: set[ox.Quad] = set()
+    there = present(store, (quad for _, quads in blocks for quad in quads))
     # Operations run in order: a later one sees what an earlier one did.
     for keyword, quads in blocks:
         if keyword == "INSERT":
@@ -339,13 +340,13 @@ def update_change(
             for quad in quads:
                 if quad in removed:
                     removed.discard(quad)
-                elif quad not in store:
+                elif quad not in there:
                     added.add(quad)
         else:
             for quad in quads:
                 if quad in added:
                     added.discard(quad)
-                elif quad in store:
+                elif quad in there:
                     removed.add(quad)
     created = {_named(q.graph_name) for q in added}
     return net(store, added, removed, created=created)

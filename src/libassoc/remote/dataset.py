@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import groupby, zip_longest
 from string import Template
+from typing import TypeVar
 
 import httpx
 import pyoxigraph as ox
@@ -33,6 +34,7 @@ from libassoc.store import DEFAULT_GRAPH, Change, plan
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 # Asked for CONSTRUCT and DESCRIBE: N-Triples first, which every store writes and which parses
@@ -366,6 +368,46 @@ class RemoteDataset:
                 if self._ours(row["g"]):
                     yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
 
+    def present(self, quads: Collection[ox.Quad]) -> set[ox.Quad]:
+        """Which of ``quads`` the store holds, a few hundred to a request (``dataset.present``).
+
+        The rows bind subjects, predicates and graphs, and the objects are compared here: no
+        literal goes into VALUES, where Virtuoso matches language-tagged ones only one row at a
+        time.
+        """
+        merge = self._merge()
+        wanted = set(quads)
+        found: set[ox.Quad] = set()
+        # Quads of a named graph, and of the default graph where the merge is a named one.
+        by_graph = {
+            (q.subject, q.predicate, q.graph_name)
+            for q in wanted
+            if q.graph_name != DEFAULT_GRAPH or merge is not None
+        }
+        for chunk in _chunks(sorted(by_graph, key=str)):
+            rows = [_values(*key, merge=merge) for key in chunk]
+            for row in self._rows(with_rows(self._text("quads"), ["s", "p", "g"], rows)):
+                graph = DEFAULT_GRAPH if row["g"] == merge else row["g"]
+                found.add(ox.Quad(row["s"], row["p"], row["o"], graph))
+        in_default = {
+            (q.subject, q.predicate)
+            for q in wanted
+            if q.graph_name == DEFAULT_GRAPH and merge is None
+        }
+        for pairs in _chunks(sorted(in_default, key=str)):
+            rows = [_values(*pair) for pair in pairs]
+            text = with_rows(self._text("default-triples"), ["s", "p"], rows)
+            found.update(ox.Quad(row["s"], row["p"], row["o"]) for row in self._rows(text))
+        return found & wanted
+
+    def stating(self, triples: Collection[ox.Triple]) -> list[ox.Quad]:
+        """The dataset's quads that state any of ``triples`` (``dataset.stating``), found by
+        subject and predicate, their objects compared here (see ``present``)."""
+        wanted = set(triples)
+        keys = sorted({(t.subject, t.predicate) for t in wanted}, key=str)
+        found = self.quads_matching(["s", "p"], [_values(*key) for key in keys])
+        return [quad for quad in found if quad.triple in wanted]
+
     def named_graphs(self) -> Iterator[ox.NamedNode | ox.BlankNode]:
         for row in self._solutions("named-graphs"):
             graph = row["g"]
@@ -432,6 +474,19 @@ class RemoteDataset:
         ]
         response = self._send(self.endpoints.update, {"update": " ;\n".join(operations)}, None)
         response.close()
+
+
+def _values(*terms: object, merge: ox.NamedNode | None = None) -> list[Value]:
+    """Terms as values to bind; the default graph as the graph of the merge (``merge``)."""
+    bound = _bindings(**{str(i): merge if t == DEFAULT_GRAPH else t for i, t in enumerate(terms)})
+    if len(bound) != len(terms):
+        raise TypeError(f"not all of {terms!r} can be bound")
+    return list(bound.values())
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), ROWS_PER_REQUEST):
+        yield items[start : start + ROWS_PER_REQUEST]
 
 
 def _boolean_if_asked(
