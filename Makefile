@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := chromium chromium-driver raptor2-utils libapache-jena-java virtuoso-opensource
 SETUP_STAMP := $(VENV)/.setup-done
 
-.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale bench-10m bench-load bench-remote clean
+.PHONY: help setup system-deps assets serve test test-fast test-slow check validate dumps bench bench-scale bench-10m bench-load bench-remote bench-search clean
 
 help: ## list the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ bench-load: setup ## cheap queries, pages, dumps and expensive queries together 
 
 bench-remote: setup ## libassoc in front of Oxigraph server against Oxigraph alone, shipped and 100k (RESULTS.md)
 	$(BIN)/python bench/remote.py
+
+bench-search: setup ## the search index and /search at 100k and 1M, beside Oxigraph (RESULTS.md)
+	$(BIN)/python bench/search.py
 
 clean: ## remove the environment, the store and build outputs
 	rm -rf $(VENV) var dist node_modules

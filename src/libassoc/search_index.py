@@ -4,7 +4,8 @@ word by word, ignoring case and accents.
 Filled once at start (``queries/app/searchable.rq``, which reads every name of the store), in
 the background like the pages' other index, and kept current by each write's change, at the
 cost of the change. A search looks up each of its words as the start of indexed words (a
-sorted vocabulary, bisected), so it costs what it finds, not what the store holds. Results are
+sorted vocabulary, bisected; a one-letter word as itself), so it costs what it finds, not what
+the store holds. Results are
 ranked: a name or acronym that is the query itself first, then one that starts with it, then
 names holding every word, then descriptions; among equals, organizations, people and events
 before the works about them.
@@ -13,6 +14,7 @@ before the works about them.
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import threading
 import unicodedata
@@ -76,20 +78,13 @@ class Entry:
     names: tuple[str, ...]  # normalized names and alternate names
     description: str  # normalized
 
-    def rank(self, query: str, terms: list[str]) -> int | None:
-        """0: a name is the query; 1: a name starts with it; 2: the names hold every word;
-        3: the description does; None: not a match."""
+    def rank(self, query: str) -> int:
+        """0: a name is the query; 1: a name starts with it; 2: the names hold its words."""
         if query in self.names:
             return 0
         if any(name.startswith(query) for name in self.names):
             return 1
-        named = {w for name in self.names for w in _WORD.findall(name)}
-        if all(any(w.startswith(t) for w in named) for t in terms):
-            return 2
-        described = set(_WORD.findall(self.description))
-        if all(any(w.startswith(t) for w in described) for t in terms):
-            return 3
-        return None
+        return 2
 
 
 def _entry(iri: str, fields: dict[str, list[str]], types: Iterable[str]) -> Entry | None:
@@ -108,13 +103,47 @@ def _entry(iri: str, fields: dict[str, list[str]], types: Iterable[str]) -> Entr
     )
 
 
+class Words:
+    """Each word to the things that hold it, and the words in order, to find them by their start."""
+
+    def __init__(self) -> None:
+        self._things: dict[str, set[str]] = defaultdict(set)
+        self._vocabulary: list[str] = []  # sorted
+
+    def add(self, iri: str, texts: Iterable[str]) -> None:
+        for word in {w for text in texts for w in _WORD.findall(text)}:
+            if word not in self._things:
+                bisect.insort(self._vocabulary, word)
+            self._things[word].add(iri)
+
+    def remove(self, iri: str, texts: Iterable[str]) -> None:
+        for text in texts:
+            for word in _WORD.findall(text):
+                self._things[word].discard(iri)
+
+    def starting(self, term: str) -> set[str]:
+        """The things with a word that starts with ``term`` (is ``term``, for one letter)."""
+        if len(term) == 1:
+            return set(self._things.get(term, ()))
+        found: set[str] = set()
+        words, index = self._vocabulary, bisect.bisect_left(self._vocabulary, term)
+        while index < len(words) and words[index].startswith(term):
+            found |= self._things[words[index]]
+            index += 1
+        return found
+
+    def holding(self, terms: list[str]) -> set[str]:
+        """The things holding a word that starts with each of ``terms``."""
+        return set.intersection(*(self.starting(t) for t in terms))
+
+
 class SearchIndex:
-    """Every searchable thing by IRI, and each word to the things that hold it."""
+    """Every searchable thing by IRI, and the words of their names and of their descriptions."""
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
-        self._things: dict[str, set[str]] = defaultdict(set)  # word -> IRIs
-        self._vocabulary: list[str] = []  # sorted
+        self._names = Words()
+        self._descriptions = Words()
         self._lock = threading.Lock()
         self._filled = threading.Event()
         self.examined = 0  # things ranked by searches so far: what tests count, not seconds
@@ -149,49 +178,44 @@ class SearchIndex:
     def _add(self, entry: Entry) -> None:
         with self._lock:
             self._entries[entry.iri] = entry
-            for word in {
-                w for text in (*entry.names, entry.description) for w in _WORD.findall(text)
-            }:
-                if word not in self._things:
-                    bisect.insort(self._vocabulary, word)
-                self._things[word].add(entry.iri)
+            self._names.add(entry.iri, entry.names)
+            self._descriptions.add(entry.iri, [entry.description])
 
     def _remove(self, iri: str) -> None:
         with self._lock:
             entry = self._entries.pop(iri, None)
-            if entry is None:
-                return
-            for text in (*entry.names, entry.description):
-                for word in _WORD.findall(text):
-                    self._things[word].discard(iri)
-
-    def _starting(self, prefix: str) -> set[str]:
-        found: set[str] = set()
-        start = bisect.bisect_left(self._vocabulary, prefix)
-        for word in self._vocabulary[start:]:
-            if not word.startswith(prefix):
-                break
-            found |= self._things[word]
-        return found
+            if entry is not None:
+                self._names.remove(iri, entry.names)
+                self._descriptions.remove(iri, [entry.description])
 
     def search(self, text: str, limit: int = 50) -> list[Entry]:
-        """The things ``text`` finds, best first."""
+        """The things ``text`` finds, best first.
+
+        Things whose names hold every word rank by how their names match (only those are
+        looked at one by one); things whose descriptions do come after, in name order.
+        """
         self._filled.wait()
         query, terms = normalized(text), words(text)
         if not terms:
             return []
         with self._lock:
-            candidates = set.intersection(*(self._starting(t) for t in terms))
-            self.examined += len(candidates)
-            ranked = []
-            for iri in candidates:
-                entry = self._entries.get(iri)
-                rank = entry.rank(query, terms) if entry else None
-                if entry is not None and rank is not None:
-                    kind = KIND_ORDER.index(entry.kind)
-                    ranked.append((rank, kind, entry.name.casefold(), iri, entry))
-        ranked.sort(key=lambda found: found[:4])
-        return [entry for *_, entry in ranked[:limit]]
+            named = self._names.holding(terms)
+            described = self._descriptions.holding(terms) - named
+            self.examined += len(named)
+            ranked = [
+                (entry.rank(query), KIND_ORDER.index(entry.kind), entry.name.casefold(), iri)
+                for iri in named
+                if (entry := self._entries.get(iri)) is not None
+            ]
+            best = heapq.nsmallest(limit, ranked)
+            if len(best) < limit:
+                rest = [
+                    (3, KIND_ORDER.index(entry.kind), entry.name.casefold(), iri)
+                    for iri in described
+                    if (entry := self._entries.get(iri)) is not None
+                ]
+                best += heapq.nsmallest(limit - len(best), rest)
+            return [self._entries[iri] for *_, iri in best]
 
     def follow(self, store: Dataset, change: Change) -> None:
         """After ``change`` was applied to ``store``: each thing it touched, indexed again."""

@@ -8,6 +8,7 @@ dataset to read pages from, a validating write, and the source the dumps are wri
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
@@ -115,6 +116,9 @@ class Service(ABC):
                 self.searchable.fill(view, self.catalog)
             except Exception:
                 log.exception("could not index the names for search; searches find nothing")
+        # The indexes live as long as the server: out of the collector's full passes, which
+        # over a million names would stall every request now and then (see app.py).
+        gc.freeze()
 
     def follow(self, store: Dataset, change: Change) -> None:
         """After ``change`` was made to ``store`` (on the writer's thread): the indexes follow."""
