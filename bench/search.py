@@ -225,19 +225,18 @@ def index_run(data: ScaleData, location: Path, budget: Budget) -> IndexRun:
         index.fill(store, catalog)
         fill_seconds = time.perf_counter() - started
     after = settled_rss()
-    vocabulary, things = index._vocabulary, index._things  # private: read for figures
-    entries = index._entries
+    entries, words = index.size
     return IndexRun(
         load_seconds=load,
         rows=rows,
         query_seconds=query_seconds,
         fill_seconds=fill_seconds,
-        entries=len(entries),
-        words=len(vocabulary),
+        entries=entries,
+        words=words,
         rss_before=before,
         rss_after=after,
         rss_peak=max(sampler.peak("fill") or 0, after),
-        held=held_bytes(entries, things, vocabulary),
+        held=held_bytes(*index.held()),
         found={probe.text: searched(index, probe.text, budget) for probe in PROBES},
     )
 

@@ -132,6 +132,9 @@ class Words:
             index += 1
         return found
 
+    def __len__(self) -> int:
+        return len(self._vocabulary)
+
     def holding(self, terms: list[str]) -> set[str]:
         """The things holding a word that starts with each of ``terms``."""
         return set.intersection(*(self.starting(t) for t in terms))
@@ -151,6 +154,15 @@ class SearchIndex:
     @property
     def ready(self) -> bool:
         return self._filled.is_set()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Things indexed, and distinct words of their names and descriptions."""
+        return len(self._entries), len(self._names) + len(self._descriptions)
+
+    def held(self) -> tuple[object, ...]:
+        """What the index holds, for a benchmark to measure its memory."""
+        return self._entries, self._names, self._descriptions
 
     def fill(self, store: Dataset, catalog: QueryCatalog) -> None:
         """Index every name of the store: once, at start."""
