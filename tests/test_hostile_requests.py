@@ -235,6 +235,21 @@ def test_a_client_over_its_share_of_query_time_waits_while_others_are_served(
     assert polite.status_code == 200
 
 
+def test_pages_are_charged_to_their_client_s_share_too(server: LiveServer) -> None:
+    """Rendering a page costs the server as a query does: a client that keeps asking for pages
+    is refused as one that keeps querying is, and everybody else is served as usual."""
+    reader = as_client("page-reader")
+    with httpx.Client(base_url=server.url, headers={**reader, "accept": "text/html"}) as client:
+        for _ in range(2000):
+            page = client.get("/org/ala")
+            if page.status_code != 200:
+                break
+    assert_problem(page, 429, "share of query time")
+    assert int(page.headers["retry-after"]) >= 1
+    other = httpx.get(server.url + "/org/ala", headers={**as_client("other-reader")})
+    assert other.status_code == 200
+
+
 def test_a_client_holds_one_worker_and_its_next_query_waits_for_its_own(
     server: LiveServer,
 ) -> None:

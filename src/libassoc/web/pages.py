@@ -8,11 +8,14 @@ The catch-all route comes last: the app includes this router after every other o
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from importlib.resources import files
 
 import pyoxigraph as ox
@@ -156,29 +159,55 @@ def organization_tree(rows: Iterable[ox.QuerySolution]) -> list[TreeNode]:
     return [node(o, frozenset({o})) for o in sorted(roots, key=lambda o: names[o].lower())]
 
 
+async def _charged(request: Request, work: Callable[[], Response]) -> Response:
+    """``work`` on a thread, its processor time charged to the client's share of query time: a
+    page costs the server as a query does. 429 once the share is spent (engine/fairness.py)."""
+    service = service_of(request)
+    fairness, client = service.queries.fairness, service.client(request)
+    if fairness is not None:
+        fairness.check(client)
+
+    def timed() -> tuple[Response, float]:
+        started = time.thread_time()
+        return work(), time.thread_time() - started
+
+    response, seconds = await asyncio.to_thread(timed)
+    if fairness is not None:
+        fairness.charge(client, seconds)
+    return response
+
+
 @router.api_route("/", methods=READ, include_in_schema=False)
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     """The organizations the graph is about, then those it knows only as publishers of sources."""
-    catalog = request.app.state.catalog
-    with service_of(request).reading() as store:
-        rows = list(select(store, catalog, "organizations"))
-        publishers = {row["organization"] for row in select(store, catalog, "publishers-only")}
-    return render(
-        request,
-        "home.html",
-        organizations=organization_tree(r for r in rows if r["organization"] not in publishers),
-        publishers=organization_tree(r for r in rows if r["organization"] in publishers),
-        alternates=[],
-    )
+
+    def work() -> Response:
+        catalog = request.app.state.catalog
+        with service_of(request).reading() as store:
+            rows = list(select(store, catalog, "organizations"))
+            publishers = {row["organization"] for row in select(store, catalog, "publishers-only")}
+        return render(
+            request,
+            "home.html",
+            organizations=organization_tree(r for r in rows if r["organization"] not in publishers),
+            publishers=organization_tree(r for r in rows if r["organization"] in publishers),
+            alternates=[],
+        )
+
+    return await _charged(request, work)
 
 
 @router.api_route("/history", methods=READ, include_in_schema=False)
-def history(request: Request) -> Response:
+async def history(request: Request) -> Response:
     """ALA, its units and affiliates over time, in one picture."""
-    with service_of(request).reading() as store:
-        rows = select(store, request.app.state.catalog, "history")
-        picture = lineage(rows, date.today().year)
-    return render(request, "history.html", picture=picture, sentence=sentence, alternates=[])
+
+    def work() -> Response:
+        with service_of(request).reading() as store:
+            rows = select(store, request.app.state.catalog, "history")
+            picture = lineage(rows, date.today().year)
+        return render(request, "history.html", picture=picture, sentence=sentence, alternates=[])
+
+    return await _charged(request, work)
 
 
 @router.api_route("/page-assets/style.css", methods=READ, include_in_schema=False)
@@ -294,7 +323,11 @@ def _find(request: Request, store: Dataset, rest: str) -> tuple[Description, Dat
 
 
 @router.api_route("/{rest:path}", methods=READ, include_in_schema=False)
-def entity(request: Request, rest: str) -> Response:
+async def entity(request: Request, rest: str) -> Response:
+    return await _charged(request, partial(_entity, request, rest))
+
+
+def _entity(request: Request, rest: str) -> Response:
     with service_of(request).reading() as data:
         found = _find(request, data, rest)
         by_extension = None
