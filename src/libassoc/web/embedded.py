@@ -156,7 +156,11 @@ class EmbeddedService(Service):
                 except (OSError, StoreLocationError) as error:
                     log.error("a write failed and was not kept: %s", error)
                     self.unwritable = True
-                    raise _unwritable(error) from error
+                    # Its traceback holds the writer's frames, and they the store, which must
+                    # be let go of before the next write can open it again: the client hears
+                    # the cause, the log has it, the frames go now.
+                    error.__traceback__ = None
+                    raise _unwritable(error) from None
                 if changed:
                     await self.publish()
                 return refused
