@@ -32,16 +32,14 @@ import asyncio
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from benchkit import datasets, machine, remote_report, synthetic
+from benchkit import datasets, remote_report, synthetic
 from benchkit.main import (
     BENCH,
     LEVELS,
@@ -69,8 +67,9 @@ from benchkit.scale import (
     parse_sizes,
 )
 from benchkit.scale_outcome import ScaleQuery
-from benchkit.served_report import source_note
 from benchkit.servers import LIBASSOC_UNSHARED, LOOPBACK, Server, ServerSpec, free_port
+from benchkit.stamp import Stamp, write_section
+from benchkit.stamp import workdir as stamp_workdir
 from benchkit.workload import Budget, RequestFailure
 
 from libassoc.catalog import NamedQuery
@@ -398,34 +397,21 @@ def settings(opts: Options, selected: int) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     opts = parse_args(argv)
     selected = queries(opts.queries)
-    root = Paths().root
-    facts = machine.facts(root)
-    facts["oxigraph (server)"] = machine.version("oxigraph")
-    source = (machine.commit(root), machine.source_digest(root))
-    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    started = time.monotonic()
+    stamp = Stamp.begin(Paths().root, with_oxigraph=True)
     REMOTE_LOGS.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        workdir = opts.workdir or Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="libassoc-remote-"))
-        )
+        workdir = stamp_workdir(stack, opts.workdir, "libassoc-remote-")
         runs = [
             bench_size(label, factor, workdir / label, opts, selected)
             for label, factor in opts.sizes
         ]
-    found = settings(opts, len(selected))
-    found["whole run"] = f"{time.monotonic() - started:.0f} s"
-    note = source_note(source, (machine.commit(root), machine.source_digest(root)))
-    if note:
-        found["note"] = note
-    info = RemoteInfo(date, facts, found, opts.timeout)
-    section = remote_report.render_section(runs, info)
-    existing = opts.output.read_text(encoding="utf-8") if opts.output.exists() else ""
-    opts.output.write_text(remote_report.splice(existing, section), encoding="utf-8")
+    found = stamp.settings(settings(opts, len(selected)))
+    info = RemoteInfo(stamp.date, stamp.facts, found, opts.timeout)
+    write_section(opts.output, remote_report.render_section(runs, info), remote_report.splice)
     for run in runs:
         for line in remote_report.summary_lines(run, opts.timeout):
             log(line)
-    log(f"wrote the remote section of {opts.output} in {time.monotonic() - started:.0f} s")
+    log(f"wrote the remote section of {opts.output} in {stamp.seconds:.0f} s")
     return 0 if all(not run.failure for run in runs) else 1
 
 

@@ -36,19 +36,17 @@ import os
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FunctionType, ModuleType
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from benchkit import machine, search_report
+from benchkit import search_report
 from benchkit.answers import RESULT_ACCEPT
 from benchkit.main import BENCH, LOGS, log
 from benchkit.measure import Track, timed_rounds
@@ -75,8 +73,9 @@ from benchkit.search_report import (
     fmt_added,
     p50,
 )
-from benchkit.served_report import source_note
 from benchkit.servers import LIBASSOC_UNSHARED
+from benchkit.stamp import Stamp, write_section
+from benchkit.stamp import workdir as stamp_workdir
 from benchkit.workload import Budget, QueryRequest, RequestFailure, RequestTimeout, fetch_once
 from remote import first_dumps
 
@@ -408,31 +407,17 @@ def settings(opts: Options) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts = parse_args(argv)
-    root = Paths().root
-    facts = machine.facts(root)
-    facts["oxigraph (server)"] = machine.version("oxigraph")
-    source = (machine.commit(root), machine.source_digest(root))
-    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    started = time.monotonic()
+    stamp = Stamp.begin(Paths().root, with_oxigraph=True)
     SEARCH_LOGS.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        workdir = opts.workdir or Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="libassoc-search-"))
-        )
+        workdir = stamp_workdir(stack, opts.workdir, "libassoc-search-")
         runs = [bench_size(label, f, workdir / label, opts) for label, f in opts.sizes]
-    found = settings(opts)
-    found["whole run"] = f"{time.monotonic() - started:.0f} s"
-    note = source_note(source, (machine.commit(root), machine.source_digest(root)))
-    if note:
-        found["note"] = note
-    info = SearchInfo(date, facts, found, SPARQL)
-    section = search_report.render_section(runs, info)
-    existing = opts.output.read_text(encoding="utf-8") if opts.output.exists() else ""
-    opts.output.write_text(search_report.splice(existing, section), encoding="utf-8")
+    info = SearchInfo(stamp.date, stamp.facts, stamp.settings(settings(opts)), SPARQL)
+    write_section(opts.output, search_report.render_section(runs, info), search_report.splice)
     for size in runs:
         for line in search_report.summary_lines(size):
             log(line)
-    log(f"wrote the search section of {opts.output} in {time.monotonic() - started:.0f} s")
+    log(f"wrote the search section of {opts.output} in {stamp.seconds:.0f} s")
     return 0 if all(not size.failure for size in runs) else 1
 
 

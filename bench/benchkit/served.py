@@ -18,13 +18,11 @@ import os
 import resource
 import secrets
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
@@ -57,10 +55,11 @@ from benchkit.served_report import (
     ServedRun,
     render_section,
     section_name,
-    source_note,
     splice,
 )
 from benchkit.servers import ServerFailedError
+from benchkit.stamp import Stamp, write_section
+from benchkit.stamp import workdir as stamp_workdir
 from benchkit.workload import Budget, RequestFailure
 from benchkit.writes import KINDS, WriteSeries, requests, run_writes
 from libassoc.catalog import NamedQuery
@@ -454,30 +453,22 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: --served: {error}", file=sys.stderr)
         return 2
     selected = queries(opts.queries)
+    stamp = Stamp.begin(Paths().root)
     info = ServedInfo(
-        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        machine=machine.facts(Paths().root),
+        date=stamp.date,
+        machine=stamp.facts,
         settings=settings(opts),
         command=f"bench/run.py --served {opts.label.lower()}",
     )
-    root = Paths().root
-    source = (machine.commit(root), machine.source_digest(root))
     with ExitStack() as stack:
-        if opts.workdir is not None:
-            workdir = opts.workdir
-            workdir.mkdir(parents=True, exist_ok=True)
-        else:
-            workdir = Path(
-                stack.enter_context(tempfile.TemporaryDirectory(prefix="libassoc-served-"))
-            )
+        workdir = stamp_workdir(stack, opts.workdir, "libassoc-served-")
         run = serve_size(opts, workdir / opts.label, selected)
-    note = source_note(source, (machine.commit(root), machine.source_digest(root)))
+    note = stamp.note()
     if note:
         log(note)
         run = replace(run, notes=(*run.notes, note))
     section = render_section(run, info)
-    existing = opts.output.read_text(encoding="utf-8") if opts.output.exists() else ""
-    opts.output.write_text(splice(existing, run, section), encoding="utf-8")
+    write_section(opts.output, section, lambda existing, new: splice(existing, run, new))
     name = section_name(run.label)
     log(f"wrote the {name} section of {opts.output} in {run.seconds or 0:.0f} s")
     return 0 if not run.failure else 1
