@@ -234,11 +234,3 @@ def virtuoso_server(folder: Path) -> Iterator[RemoteStore]:
     finally:
         # A throw-away database: no checkpoint at shutdown is needed.
         stop(process, gently=False)
-
-
-def available() -> dict[str, bool]:
-    """Which of the stores this machine can start."""
-    return {
-        "oxigraph": Path(sys.executable).with_name("oxigraph").exists(),
-        "virtuoso": VIRTUOSO.exists() and ISQL.exists(),
-    }

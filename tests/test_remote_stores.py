@@ -7,11 +7,10 @@ import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from remote_stores import RemoteStore, available, oxigraph_server, virtuoso_server
+from remote_stores import RemoteStore, oxigraph_server, virtuoso_server
 
 pytestmark = pytest.mark.slow
 
@@ -22,18 +21,7 @@ TRIPLE = f'<{EX}s> <{EX}p> "o"'
 JSON = {"accept": "application/sparql-results+json"}
 
 
-def starter_params() -> list[Any]:
-    installed = available()
-    return [
-        pytest.param(
-            name,
-            marks=pytest.mark.skipif(not installed[name], reason=f"{name} is not installed"),
-        )
-        for name in STARTERS
-    ]
-
-
-@pytest.fixture(scope="module", params=starter_params())
+@pytest.fixture(scope="module", params=sorted(STARTERS))
 def remote(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RemoteStore]:
@@ -177,7 +165,7 @@ def processes_naming(folder: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", starter_params())
+@pytest.mark.parametrize("name", sorted(STARTERS))
 def test_the_store_is_gone_when_its_block_raises(name: str, tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="the test's own"), STARTERS[name](tmp_path) as store:
         assert httpx.get(store.query, params={"query": "ASK {}"}, timeout=10).status_code == 200
