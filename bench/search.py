@@ -300,8 +300,9 @@ async def time_probes(search: Life, store: Life, budget: Budget) -> list[Timing]
     found = []
     for probe in PROBES:
         tracks = [
-            Track(search.server, search_request(search.base, probe.text)),
+            Track(search.server.spec.name, search.server, search_request(search.base, probe.text)),
             Track(
+                store.server.spec.name,
                 store.server,
                 QueryRequest(store.spec.endpoint, sparql_for(probe.text), RESULT_ACCEPT),
             ),

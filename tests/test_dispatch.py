@@ -18,6 +18,7 @@ from libassoc.engine.checkpoint import Checkpoint, Checkpoints
 from libassoc.engine.dispatch import Dispatcher
 from libassoc.engine.evaluation import Answer, Outcome, QueryJob
 from libassoc.engine.pool import QueryPool
+from libassoc.engine.result_cache import ResultCache
 from libassoc.store import replace_contents
 
 EX = "http://example.org/"
@@ -57,12 +58,13 @@ def with_dispatcher(
     folder: Path,
     triples: int,
     body: Callable[[Dispatcher], Awaitable[None]],
+    kept: ResultCache | None = None,
     **thresholds: float,
 ) -> None:
     async def run() -> None:
         checkpoints = Checkpoints(folder / "checkpoints")
         dispatcher = Dispatcher(
-            QueryPool(size=1, limit=30.0, checkpoints=checkpoints), **thresholds
+            QueryPool(size=1, limit=30.0, checkpoints=checkpoints), kept=kept, **thresholds
         )
         await dispatcher.start(snapshot(checkpoints, triples))
         try:
@@ -136,15 +138,19 @@ def test_new_data_forgets_what_was_proven_and_answers_from_the_new_data(tmp_path
     with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
 
 
-def test_a_job_measured_on_data_replaced_meanwhile_is_not_remembered(tmp_path: Path) -> None:
+def test_a_job_measured_on_data_replaced_meanwhile_is_neither_remembered_nor_kept(
+    tmp_path: Path,
+) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         running = asyncio.ensure_future(dispatcher.submit(PAIRS))
         await asyncio.sleep(0.01)  # the worker is counting pairs of the old data
         await dispatcher.publish(snapshot(dispatcher.pool.checkpoints, 10, generation=1))
         assert count(await running) == 2000 * 2000
         assert not dispatcher.is_proven(PAIRS)
+        assert len(dispatcher.kept) == 0
+        assert count(await dispatcher.submit(PAIRS)) == 10 * 10
 
-    with_dispatcher(tmp_path, 2000, body, cheap_seconds=ALWAYS)
+    with_dispatcher(tmp_path, 2000, body, cheap_seconds=ALWAYS, kept=ResultCache())
 
 
 def test_a_job_proven_for_one_output_is_not_proven_for_another(tmp_path: Path) -> None:
@@ -189,3 +195,55 @@ def test_a_reader_keeps_its_generation_until_it_is_done(tmp_path: Path) -> None:
             assert len(list(new.quads_for_pattern(None, None, None, None))) == 50
 
     with_dispatcher(tmp_path, 10, body)
+
+
+def test_a_repeated_job_is_answered_with_the_answer_kept_and_not_evaluated(
+    tmp_path: Path,
+) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        first = await dispatcher.submit(COUNT)
+        dispatcher.pool.close()  # no worker, and never proven: only a kept answer can come back
+        assert not dispatcher.is_proven(COUNT)
+        assert await dispatcher.submit(COUNT) is first
+        assert (dispatcher.kept.hits, dispatcher.kept.misses) == (1, 1)
+
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=0.0, kept=ResultCache())
+
+
+def test_a_client_asking_for_a_fresh_answer_gets_one_evaluated_now(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        first = await dispatcher.submit(COUNT)
+        fresh = await dispatcher.submit(COUNT, reuse=False)
+        assert fresh is not first and isinstance(fresh, Answer)
+        assert isinstance(first, Answer) and fresh.body == first.body
+        assert dispatcher.kept.hits == 0
+
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=0.0, kept=ResultCache())
+
+
+def test_new_data_empties_the_kept_answers(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        assert count(await dispatcher.submit(COUNT)) == 10
+        await dispatcher.publish(snapshot(dispatcher.pool.checkpoints, 25, generation=1))
+        assert len(dispatcher.kept) == 0
+        assert count(await dispatcher.submit(COUNT)) == 25
+
+    with_dispatcher(tmp_path, 10, body, kept=ResultCache())
+
+
+def test_identical_jobs_running_together_share_one_evaluation(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        answers = await asyncio.gather(*(dispatcher.submit(PAIRS) for _ in range(3)))
+        assert answers[0] is answers[1] is answers[2]
+        assert dispatcher.kept.hits == 0, "the other two waited for the first, not the cache"
+
+    with_dispatcher(tmp_path, 2000, body, kept=ResultCache())
+
+
+def test_a_job_that_may_wait_on_the_network_is_never_kept(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        first = await dispatcher.submit(COUNT, may_run_inline=False)
+        assert await dispatcher.submit(COUNT, may_run_inline=False) is not first
+        assert len(dispatcher.kept) == 0
+
+    with_dispatcher(tmp_path, 10, body, kept=ResultCache())

@@ -275,7 +275,8 @@ def test_a_full_queue_answers_503_with_retry_after(server: LiveServer) -> None:
     wait_for_workers(server)
     busy = []
     for name in ("queue-a", "queue-b", "queue-c"):  # two running, one waiting
-        busy.append(in_background(server, name, RUNAWAY))
+        # Each its own text: identical queries running together would share one evaluation.
+        busy.append(in_background(server, name, f"{RUNAWAY} # {name}"))
         time.sleep(0.4)
     turned_away = httpx.get(
         server.sparql, params={"query": ASK + " # queued"}, headers=as_client("queue-d")
@@ -285,6 +286,21 @@ def test_a_full_queue_answers_503_with_retry_after(server: LiveServer) -> None:
     assert int(turned_away.headers["retry-after"]) >= 1
     for thread, _ in busy:
         thread.join()
+
+
+def test_identical_runaway_queries_together_cost_one_worker_and_share_its_timeout(
+    server: LiveServer,
+) -> None:
+    wait_for_workers(server)
+    timeouts = metric(server, "libassoc_query_timeouts_total")
+    text = f"{RUNAWAY} # sent three times at once"
+    busy = [in_background(server, name, text) for name in ("same-a", "same-b", "same-c")]
+    for thread, _ in busy:
+        thread.join()
+    for _, (response,) in busy:
+        assert isinstance(response, httpx.Response)
+        assert_problem(response, 503, "time limit of 2 s")
+    assert metric(server, "libassoc_query_timeouts_total") == timeouts + 1
 
 
 # --- updates ----------------------------------------------------------------------------------

@@ -408,3 +408,32 @@ def test_sigterm_stops_a_request_that_outlasts_the_bound(
         assert cut_off != 200
     finally:
         server.stop()
+
+
+def test_a_repeated_query_is_answered_from_the_kept_answers_until_a_write(
+    operator: httpx.Client,
+) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # kept"
+
+    def counted() -> tuple[int, float, float]:
+        response = operator.get("/sparql", params={"query": query})
+        assert response.status_code == 200, response.text
+        samples = scrape(operator)
+        n = int(response.json()["results"]["bindings"][0]["n"]["value"])
+        hits = value(samples, "libassoc_result_cache_hits_total")
+        return n, hits, value(samples, "libassoc_result_cache_misses_total")
+
+    n, hits, misses = counted()
+    assert counted() == (n, hits + 1, misses)
+    fresh = operator.get("/sparql", params={"query": query}, headers={"Cache-Control": "no-cache"})
+    assert fresh.status_code == 200
+    assert value(scrape(operator), "libassoc_result_cache_hits_total") == hits + 1
+    put = operator.put(
+        "/store",
+        params={"graph": TEST_GRAPH + "-kept"},
+        content=ORG_TURTLE,
+        headers={**TURTLE, **AUTH},
+    )
+    assert put.status_code == 201, put.text
+    after_write, *_ = counted()
+    assert after_write > n, "a write empties the kept answers: the count is of the new data"

@@ -46,10 +46,20 @@ def skip_reason(concurrency: int, phases: Sequence[Phase], budget: Budget) -> st
     return ""
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A server asked otherwise: under a name of its own, every request with extra headers."""
+
+    name: str
+    server: Server
+    headers: tuple[tuple[str, str], ...]
+
+
 @dataclass
 class Track:
-    """One server's progress through one query."""
+    """One server's (or variant's) progress through one query."""
 
+    name: str
     server: Server
     request: QueryRequest
     answer: str = ""
@@ -57,7 +67,7 @@ class Track:
     phases: list[Phase] = field(default_factory=list)
 
     def measurement(self) -> Measurement:
-        return Measurement(self.server.spec.name, self.answer, self.failure, tuple(self.phases))
+        return Measurement(self.name, self.answer, self.failure, tuple(self.phases))
 
 
 async def check_answer(track: Track, timeout: float) -> None:
@@ -131,11 +141,18 @@ def _finished(done: Sequence[Phase], budget: Budget) -> bool:
 
 
 async def measure(
-    servers: Sequence[Server], text: str, kind: str, steps: Sequence[tuple[int, Budget]]
+    servers: Sequence[Server | Variant],
+    text: str,
+    kind: str,
+    steps: Sequence[tuple[int, Budget]],
 ) -> list[Measurement]:
     """Every server's answer size, then one merged phase per (concurrency, budget)."""
     accept = accept_for(kind)
-    tracks = [Track(s, QueryRequest(s.spec.endpoint, text, accept, kind)) for s in servers]
+    variants = [s if isinstance(s, Variant) else Variant(s.spec.name, s, ()) for s in servers]
+    tracks = [
+        Track(v.name, v.server, QueryRequest(v.server.spec.endpoint, text, accept, kind, v.headers))
+        for v in variants
+    ]
     for track in tracks:
         await check_answer(track, steps[0][1].timeout)
     for concurrency, budget in steps:

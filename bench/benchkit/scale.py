@@ -36,11 +36,13 @@ from benchkit.main import (
     oxigraph_serve_argv,
     queries,
 )
-from benchkit.measure import measure
+from benchkit.measure import Variant, measure
 from benchkit.outcome import Measurement
 from benchkit.rss import PeakSampler
 from benchkit.scale_outcome import (
     BASELINE,
+    EVALUATED,
+    FRESH,
     LIBASSOC,
     OXIGRAPH,
     ScaleInfo,
@@ -329,7 +331,11 @@ async def bench_queries(
     running: Sequence[Life], selected: list[tuple[str, NamedQuery]], opts: Options
 ) -> list[ScaleQuery]:
     """Every query on every running server, taking turns as in the seed-size run."""
-    servers = [life.server for life in running]
+    servers: list[Server | Variant] = []
+    for life in running:
+        servers.append(life.server)
+        if life.name == LIBASSOC:
+            servers.append(Variant(EVALUATED, life.server, FRESH))
     steps = list(zip(LEVELS, (opts.c1, opts.c8), strict=True))
     found = []
     for group, query in selected:

@@ -33,6 +33,7 @@ class QueryRequest:
     query: str
     accept: str
     kind: str = "select"
+    headers: tuple[tuple[str, str], ...] = ()  # besides Accept
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ def client(concurrency: int, timeout: float) -> Client:
 async def fetch(http: Client, request: QueryRequest) -> Answer:
     started = time.perf_counter()
     async with http.get(
-        request.endpoint, params={"query": request.query}, headers={"Accept": request.accept}
+        request.endpoint,
+        params={"query": request.query},
+        headers={"Accept": request.accept, **dict(request.headers)},
     ) as response:
         body = await response.read()
     seconds = time.perf_counter() - started

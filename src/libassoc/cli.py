@@ -18,6 +18,7 @@ from libassoc.catalog import QueryCatalog, run
 from libassoc.conformance import NonConformingError, open_conforming
 from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
+from libassoc.engine.result_cache import DEFAULT_CAPACITY
 from libassoc.loader import DataFileError
 from libassoc.namespaces import BASE
 from libassoc.push import DEFAULT, PART_TRIPLES, TOKEN_VARIABLE, PushedGraph, PushError, push
@@ -162,6 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_request_bytes=args.max_request_bytes,
         query_workers=workers,
         query_queue=args.query_queue,
+        result_cache_bytes=args.result_cache_bytes,
         shares=Shares(
             budget=args.client_budget,
             window=args.client_window,
@@ -337,6 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-rows", type=int, default=100_000, metavar="N", help="most rows or triples per answer"
+    )
+    serve.add_argument(
+        "--result-cache-bytes",
+        type=int,
+        default=DEFAULT_CAPACITY,
+        metavar="N",
+        help="answers kept until the next write, so that a repeated query is not evaluated again "
+        f"(bytes; 0 keeps none; default: {DEFAULT_CAPACITY // 2**20} MiB; a request with "
+        "Cache-Control: no-cache is always evaluated)",
     )
     serve.add_argument(
         "--max-request-bytes",

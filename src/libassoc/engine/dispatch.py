@@ -7,7 +7,9 @@ format) that took under ``CHEAP_SECONDS`` on the current data is from then on ev
 event loop, on a read-only view of the same checkpoint the workers read. A job is always tried
 in a worker first, under the time limit, and a write forgets everything learnt, since the same
 query can cost far more on other data. On the same data a query does the same work every time,
-so what proved cheap stays cheap.
+so what proved cheap stays cheap. For the same reason an answer is kept until the next write
+(``result_cache.py``) and a repeated job is not evaluated at all, unless its client asks for a
+fresh evaluation.
 
 Whatever else the web process reads (pages, descriptions) reads that view too, through
 ``reading``: nothing reads the live store but the writer.
@@ -24,9 +26,10 @@ from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 import pyoxigraph as ox
 
 from libassoc.engine.checkpoint import Checkpoint
-from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, answer
+from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, Refusal, answer
 from libassoc.engine.fairness import Fairness
 from libassoc.engine.pool import QueryPool
+from libassoc.engine.result_cache import ResultCache
 
 # Below this a worker's round trip costs about as much as the evaluation it carries. Measured at
 # 1M triples: lookups that Oxigraph server answers in 1-2 ms took 2.5-3.7 ms through a worker.
@@ -51,14 +54,17 @@ class Dispatcher:
         cheap_seconds: float = CHEAP_SECONDS,
         too_long_seconds: float = TOO_LONG_ON_LOOP_SECONDS,
         fairness: Fairness | None = None,
+        kept: ResultCache | None = None,
     ) -> None:
         self.pool = pool
         self.fairness = fairness
+        self.kept = kept if kept is not None else ResultCache(0)
         self.cheap_seconds = cheap_seconds
         self.too_long_seconds = too_long_seconds
         # One attribute: a reader on another thread never pairs a checkpoint with another view.
         self._current: tuple[Checkpoint, ox.Store] | None = None
         self._proven: OrderedDict[bytes, None] = OrderedDict()
+        self._running: dict[bytes, asyncio.Future[Outcome | None]] = {}
 
     @property
     def _generation(self) -> int:
@@ -92,6 +98,7 @@ class Dispatcher:
         """
         await self._open(checkpoint)
         self._proven.clear()
+        self.kept.clear()
         self.pool.publish(checkpoint)
 
     @contextmanager
@@ -130,30 +137,75 @@ class Dispatcher:
         *,
         may_run_inline: bool = True,
         client: str | None = None,
+        reuse: bool = True,
     ) -> Outcome:
         """The job's outcome. ``may_run_inline=False`` for a job that may wait on the network.
 
         A ``client`` named here gets its share of query time and workers (``fairness``), and
-        HttpProblem(429) once it has had more.
+        HttpProblem(429) once it has had more. ``reuse=False`` evaluates the job even when an
+        answer to it on the current data is kept.
         """
+        if client is not None and self.fairness is not None:
+            self.fairness.check(client)
+        # A job that may wait on the network may answer otherwise next time.
+        key = job_key(job) if may_run_inline else None
+        if key is None:
+            return await self._charged(job, None, client)
+        if reuse:
+            kept = self.kept.get(key)
+            if kept is not None:
+                return kept
+            running = self._running.get(key)
+            if running is not None:
+                # The same job is being evaluated for another request: its outcome does for both.
+                shared = await asyncio.shield(running)
+                if shared is not None:
+                    return shared
+        return await self._evaluated(job, key, client)
+
+    async def _evaluated(self, job: QueryJob | GraphJob, key: bytes, client: str | None) -> Outcome:
+        """Evaluate ``job``; the first of several identical requests shares what it gets."""
+        generation = self._generation
+        leading = key not in self._running
+        if leading:
+            self._running[key] = asyncio.get_running_loop().create_future()
+        outcome: Outcome | None = None
+        try:
+            outcome = await self._charged(job, key, client)
+        finally:
+            # What the current data gives is shared: an answer, or a refusal that would repeat
+            # (a timeout). Any other refusal (the leader's own 429, a full queue) or a cancelled
+            # request leaves the others to try for themselves. Only answers are kept.
+            shared: Outcome | None = None
+            if generation == self._generation:
+                if isinstance(outcome, Answer):
+                    self.kept.keep(key, outcome)
+                    shared = outcome
+                elif isinstance(outcome, Refusal) and outcome.repeats:
+                    shared = outcome
+            if leading:
+                self._running.pop(key).set_result(shared)
+        return outcome
+
+    async def _charged(
+        self, job: QueryJob | GraphJob, key: bytes | None, client: str | None
+    ) -> Outcome:
         if client is None or self.fairness is None:
-            return await self._submit(job, may_run_inline, None)
+            return await self._submit(job, key, None)
         fairness = self.fairness
-        fairness.check(client)
 
         def spent(seconds: float) -> None:
             fairness.charge(client, seconds)
 
-        return await self._submit(job, may_run_inline, spent, fairness.slot(client))
+        return await self._submit(job, key, spent, fairness.slot(client))
 
     async def _submit(
         self,
         job: QueryJob | GraphJob,
-        may_run_inline: bool,
+        key: bytes | None,
         spent: Callable[[float], None] | None,
         slot: AbstractAsyncContextManager[None] | None = None,
     ) -> Outcome:
-        key = job_key(job) if may_run_inline else None
         if key is not None and key in self._proven:
             assert self._current is not None  # noqa: S101 (proven jobs ran after start)
             outcome = answer(self._current[1], job)

@@ -74,6 +74,10 @@ class Refusal:
     status: int
     message: str
     retry_after: int | None = None  # seconds, for a refusal that a later try may not meet
+    # The same job on the same data would be refused the same way (its text is not SPARQL, its
+    # answer is over the cap, it ran past the time limit): identical jobs waiting for this one
+    # take its refusal rather than try again.
+    repeats: bool = False
 
 
 Outcome = Answer | Refusal
@@ -222,7 +226,7 @@ def run_query(store: Dataset, job: QueryJob) -> Outcome:
         _capped(triples, job.max_rows, "triples")
         return Answer(write_rdf(triples, output), output.content_type)
     except SyntaxError as error:
-        return Refusal(400, f"The query is not valid SPARQL: {parser_message(error)}")
+        return Refusal(400, f"The query is not valid SPARQL: {parser_message(error)}", repeats=True)
     except OSError as error:  # a SERVICE call to an allow-listed endpoint failed
         return Refusal(502, f"The query could not be completed: {error}")
 
@@ -252,7 +256,12 @@ def answer(store: Dataset, job: QueryJob | GraphJob) -> Outcome:
         outcome = run_query(store, job) if isinstance(job, QueryJob) else read_graph(store, job)
     except HttpProblem as problem:  # a client's mistake, or a remote store that failed
         retry_after = problem.headers.get("Retry-After")
-        return Refusal(problem.status, problem.message, int(retry_after) if retry_after else None)
+        return Refusal(
+            problem.status,
+            problem.message,
+            int(retry_after) if retry_after else None,
+            repeats=problem.status == 400,
+        )
     except Exception:  # whoever runs jobs must outlive any one of them; the trace is logged
         log.exception("a %s failed; it was answered with 500", type(job).__name__)
         return Refusal(500, "The query failed inside the server; the error is logged.")

@@ -259,6 +259,7 @@ class QueryPool:
                 503,
                 f"The query ran longer than the time limit of {self.limit:g} s and was stopped. "
                 "Narrow it (more specific patterns, LIMIT) or ask the operator for a longer limit.",
+                repeats=True,
             )
         self._idle.put_nowait(worker)
         return outcome

@@ -20,6 +20,7 @@ from libassoc.engine.dispatch import REMEMBERED_JOBS, job_key
 from libassoc.engine.evaluation import Answer, GraphJob, Outcome, QueryJob, Refusal, answer
 from libassoc.engine.fairness import Fairness
 from libassoc.engine.pool import RETRY_AFTER_SECONDS
+from libassoc.engine.result_cache import ResultCache
 from libassoc.remote.dataset import RemoteDataset
 
 # A round trip to the remote and back: what a lookup costs there, far below a long query.
@@ -45,6 +46,7 @@ class RemoteQueries:
         self.waiting = 0
         self.timeouts = 0
         self.restarts = 0  # no worker to replace: the metrics show 0
+        self.kept: ResultCache | None = None
         self.generation = 0
         self._slots = asyncio.Semaphore(size)
         self._proven: OrderedDict[bytes, None] = OrderedDict()
@@ -58,13 +60,15 @@ class RemoteQueries:
         *,
         may_run_inline: bool = True,
         client: str | None = None,
+        reuse: bool = True,
     ) -> Outcome:
         """The job's outcome; a ``client`` named here is held to its share (``fairness``).
 
         A job the remote answered quickly on the current data (``CHEAP_SECONDS``) does not wait
         for the client's other queries, as a proven-cheap job of the embedded engine does not:
         a client's lookups stay quick while its own long query runs. (``may_run_inline`` is the
-        embedded engine's choice; nothing runs inline here.)
+        embedded engine's choice; nothing runs inline here.) Nor is any answer kept for
+        ``reuse``: others may write to the remote store, and nothing here would know.
         """
         if client is None or self.fairness is None:
             return await self._timed(job, None)

@@ -21,6 +21,7 @@ from libassoc.engine.dispatch import Dispatcher
 from libassoc.engine.fairness import Fairness
 from libassoc.engine.pool import QueryPool
 from libassoc.engine.remote import RemoteQueries
+from libassoc.engine.result_cache import ResultCache
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.store import quiet
 from libassoc.validation import Shapes
@@ -80,6 +81,7 @@ def _embedded_service(config: ServerConfig, ready: OpenedStore) -> EmbeddedServi
         queries=Dispatcher(
             QueryPool(config.query_workers, config.query_timeout, checkpoints, config.query_queue),
             fairness=Fairness(config.shares),
+            kept=ResultCache(config.result_cache_bytes),
         ),
         checkpoints=checkpoints,
         catalog=QueryCatalog.from_dir(config.paths.queries),

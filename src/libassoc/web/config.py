@@ -8,6 +8,7 @@ from pathlib import Path
 
 from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
+from libassoc.engine.result_cache import DEFAULT_CAPACITY
 from libassoc.remote.access import RemoteEndpoints
 from libassoc.settings import Paths
 
@@ -30,6 +31,8 @@ class ServerConfig:
     # Each client's share (see engine/fairness.py), and how many queries may wait for a worker.
     shares: Shares = field(default_factory=Shares)
     query_queue: int = DEFAULT_QUEUE
+    # Bytes of answers kept until the next write (engine/result_cache.py); 0 keeps none.
+    result_cache_bytes: int = DEFAULT_CAPACITY
     # Proxies whose X-Forwarded-For is believed (addresses or networks).
     trusted_proxies: tuple[str, ...] = ()
     # Workers read checkpoints, so each costs only its process; two keep a cheap query free while

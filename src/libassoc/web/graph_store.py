@@ -21,7 +21,14 @@ from libassoc.engine.problem import HttpProblem
 from libassoc.store import Change
 from libassoc.web.answers import respond
 from libassoc.web.auth import authorize_write
-from libassoc.web.protocol import absolute_iri, media_type, parse_params, read_body, single
+from libassoc.web.protocol import (
+    absolute_iri,
+    media_type,
+    parse_params,
+    read_body,
+    single,
+    wants_fresh,
+)
 from libassoc.web.shacl_report import report_response
 from libassoc.web.state import ChangeOf, service_of
 
@@ -73,7 +80,10 @@ async def read(request: Request) -> Response:
     graph, format_params = _target(request)
     output = choose(Family.RDF, request.headers.get("accept"), format_params)
     job = GraphJob(graph, output.name)
-    return respond(await service.queries.submit(job, client=service.client(request)))
+    outcome = await service.queries.submit(
+        job, client=service.client(request), reuse=not wants_fresh(request)
+    )
+    return respond(outcome)
 
 
 def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]:

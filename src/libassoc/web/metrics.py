@@ -96,6 +96,23 @@ class ServiceCollector:
                 "Queries refused with 429: their client had spent its share, or queued too many.",
                 value=engine.fairness.refused,
             )
+        if engine.kept is not None:
+            kept = engine.kept
+            yield CounterMetricFamily(
+                "libassoc_result_cache_hits",
+                "Queries answered with an answer kept from the same query on the same data.",
+                value=kept.hits,
+            )
+            yield CounterMetricFamily(
+                "libassoc_result_cache_misses",
+                "Queries that had to be evaluated: no answer to them was kept.",
+                value=kept.misses,
+            )
+            yield GaugeMetricFamily(
+                "libassoc_result_cache_bytes",
+                "Bytes of answers kept now, at most --result-cache-bytes.",
+                value=kept.size,
+            )
         yield GaugeMetricFamily(
             "libassoc_store_generation",
             "Writes published since the server started: the generation queries read.",

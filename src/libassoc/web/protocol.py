@@ -119,3 +119,18 @@ def single(params: Params, name: str) -> str | None:
             400, f"The parameter {name} is given {len(values)} different values; give one."
         )
     return values[0] if values else None
+
+
+def wants_fresh(request: Request) -> bool:
+    """Whether the client asks for an answer evaluated now rather than one kept (RFC 9111).
+
+    ``Cache-Control: no-cache`` or ``max-age=0`` (browsers send them on a reload), or the
+    HTTP/1.0 ``Pragma: no-cache``.
+    """
+    directives = {
+        part.strip().lower().replace(" ", "")
+        for part in request.headers.get("cache-control", "").split(",")
+    }
+    if directives & {"no-cache", "max-age=0"}:
+        return True
+    return request.headers.get("pragma", "").strip().lower() == "no-cache"

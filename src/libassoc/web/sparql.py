@@ -21,7 +21,7 @@ from libassoc.publication import read_void
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
 from libassoc.web.dumps_route import current_dumps
-from libassoc.web.protocol import QUERY, Params, absolute_iri, read_params
+from libassoc.web.protocol import QUERY, Params, absolute_iri, read_params, wants_fresh
 from libassoc.web.service_description import describe
 from libassoc.web.state import Service, service_of
 
@@ -73,7 +73,10 @@ async def sparql(request: Request) -> Response:
         # Refuse an unacceptable format before spending any work on the query.
         choose(FORM_FAMILY[found.form], accept, format_params)
     outcome = await service.queries.submit(
-        job, may_run_inline=not found.services, client=service.client(request)
+        job,
+        may_run_inline=not found.services,
+        client=service.client(request),
+        reuse=not wants_fresh(request),
     )
     return respond(outcome)
 

@@ -24,6 +24,7 @@ from libassoc.catalog import QueryCatalog
 from libassoc.dataset import Dataset
 from libassoc.engine.evaluation import GraphJob, Outcome, QueryJob
 from libassoc.engine.fairness import Fairness
+from libassoc.engine.result_cache import ResultCache
 from libassoc.hash_subjects import HashSubjects
 from libassoc.search_index import SearchIndex
 from libassoc.store import Change
@@ -43,6 +44,10 @@ class QueryEngine(Protocol):
     def fairness(self) -> Fairness | None: ...
 
     @property
+    def kept(self) -> ResultCache | None:
+        """Answers kept for the current data, if this engine keeps any."""
+
+    @property
     def timeouts(self) -> int:
         """Jobs stopped at the time limit."""
 
@@ -55,7 +60,12 @@ class QueryEngine(Protocol):
         """Jobs waiting for a worker (or a connection to the remote store) now."""
 
     async def submit(
-        self, job: QueryJob | GraphJob, *, may_run_inline: bool = True, client: str | None = None
+        self,
+        job: QueryJob | GraphJob,
+        *,
+        may_run_inline: bool = True,
+        client: str | None = None,
+        reuse: bool = True,
     ) -> Outcome: ...
 
     def close(self) -> None: ...
