@@ -247,3 +247,12 @@ def test_a_job_that_may_wait_on_the_network_is_never_kept(tmp_path: Path) -> Non
         assert len(dispatcher.kept) == 0
 
     with_dispatcher(tmp_path, 10, body, kept=ResultCache())
+
+
+def test_a_job_calling_now_or_rand_is_evaluated_every_time(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        job = QueryJob("SELECT (RAND() AS ?r) {}", format_params=JSON, volatile=True)
+        answers = [await dispatcher.submit(job) for _ in range(2)]
+        assert answers[0] is not answers[1] and len(dispatcher.kept) == 0
+
+    with_dispatcher(tmp_path, 10, body, kept=ResultCache())

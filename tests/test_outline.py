@@ -143,3 +143,19 @@ def test_a_text_over_the_limit_is_refused_naming_it() -> None:
     assert f"depth {200 * BRACKET_DEPTH}" in refused.value.message
     assert f"the limit is {MAX_DEPTH}" in refused.value.message
     check_depth(outline("ASK " + "{" * 100 + "}" * 100))
+
+
+@pytest.mark.parametrize(
+    ("text", "volatile"),
+    [
+        ("SELECT (NOW() AS ?t) {}", True),
+        ("SELECT ?s { ?s ?p ?o } ORDER BY rand ()", True),
+        ("SELECT (STRUUID() AS ?id) (UUID() AS ?u) {}", True),
+        ("CONSTRUCT { ?s <http://e/p> ?b } WHERE { ?s ?p ?o BIND(BNODE() AS ?b) }", True),
+        ("SELECT ?now { ?now ?p 'NOW()' } # RAND()", False),
+        ("PREFIX now: <http://e/> SELECT * { now:rand ?p ?o }", False),
+        ("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", False),
+    ],
+)
+def test_functions_that_answer_otherwise_each_time_are_found(text: str, volatile: bool) -> None:
+    assert outline(text).volatile is volatile

@@ -147,10 +147,11 @@ class Dispatcher:
         """
         if client is not None and self.fairness is not None:
             self.fairness.check(client)
-        # A job that may wait on the network may answer otherwise next time.
         key = job_key(job) if may_run_inline else None
-        if key is None:
-            return await self._charged(job, None, client)
+        # A job that may wait on the network, or calls NOW() or RAND(), may answer otherwise
+        # next time: it is neither kept nor shared.
+        if key is None or (isinstance(job, QueryJob) and job.volatile):
+            return await self._charged(job, key, client)
         if reuse:
             kept = self.kept.get(key)
             if kept is not None:

@@ -42,6 +42,8 @@ class QueryJob:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     max_rows: int | None = None
+    # Calls NOW(), RAND(), UUID(), STRUUID() or BNODE(): two evaluations may answer otherwise.
+    volatile: bool = False
 
     @property
     def digest(self) -> str:

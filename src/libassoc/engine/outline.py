@@ -45,6 +45,8 @@ _TOKEN = re.compile(
 )
 
 FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+# SPARQL 1.1's functions whose value is new at each evaluation of a query.
+VOLATILE_FUNCTIONS = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Outline:
     loads: tuple[str, ...] = ()
     unnamed_services: int = 0
     depth: int = 0  # see ``nesting_depth``
+    volatile: bool = False  # calls a function whose value differs from one evaluation to the next
 
     @property
     def dataset(self) -> tuple[str, ...]:
@@ -123,6 +126,7 @@ def outline(text: str) -> Outline:
 
 def _scan(text: str) -> Outline:
     form: str | None = None
+    volatile = False
     targets: dict[str, list[str | None]] = {kind: [] for kind in _TARGET_KINDS}
     resolver = Resolver()
     items = tokens(text)
@@ -131,7 +135,9 @@ def _scan(text: str) -> Outline:
             continue
         keyword = token.text.upper()
         following = items[index + 1 : index + 4]
-        if keyword == "PREFIX" and len(following) >= 2 and following[0].kind == "pname":
+        if keyword in VOLATILE_FUNCTIONS and following and following[0].text == "(":
+            volatile = True
+        elif keyword == "PREFIX" and len(following) >= 2 and following[0].kind == "pname":
             resolved = resolver.iri(following[1])
             if resolved is not None:
                 resolver.prefixes[following[0].text.rstrip(":")] = resolved
@@ -154,6 +160,7 @@ def _scan(text: str) -> Outline:
         from_named_graphs=named("FROM NAMED"),
         loads=named("LOAD"),
         unnamed_services=targets["SERVICE"].count(None),
+        volatile=volatile,
     )
 
 

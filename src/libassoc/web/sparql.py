@@ -68,6 +68,7 @@ async def sparql(request: Request) -> Response:
         default_graphs=_dataset(params, "default-graph-uri"),
         named_graphs=_dataset(params, "named-graph-uri"),
         max_rows=service.config.max_result_rows,
+        volatile=found.volatile,
     )
     if found.form is not None:
         # Refuse an unacceptable format before spending any work on the query.
