@@ -27,6 +27,7 @@ from rdflib.namespace import RDF, RDFS, SDO, SKOS
 
 from libassoc.catalog import QueryCatalog, run
 from libassoc.dataset import Dataset
+from libassoc.memory import give_back_freed_memory
 from libassoc.store import Change
 
 FIELDS = {
@@ -104,31 +105,55 @@ def _entry(iri: str, fields: dict[str, list[str]], types: Iterable[str]) -> Entr
 
 
 class Words:
-    """Each word to the things that hold it, and the words in order, to find them by their start."""
+    """Each word to the things that hold it, and the words in order, to find them by their start.
+
+    Most words of names and descriptions belong to one thing only, so such a word maps to that
+    thing's IRI itself: a set for each would be most of the index's memory.
+    """
 
     def __init__(self) -> None:
-        self._things: dict[str, set[str]] = defaultdict(set)
+        self._things: dict[str, str | set[str]] = {}
         self._vocabulary: list[str] = []  # sorted
 
     def add(self, iri: str, texts: Iterable[str]) -> None:
         for word in {w for text in texts for w in _WORD.findall(text)}:
-            if word not in self._things:
-                bisect.insort(self._vocabulary, word)
-            self._things[word].add(iri)
+            held = self._things.get(word)
+            if held is None:
+                if word not in self._things:
+                    bisect.insort(self._vocabulary, word)
+                self._things[word] = iri
+            elif isinstance(held, set):
+                held.add(iri)
+            elif held != iri:
+                self._things[word] = {held, iri}
 
     def remove(self, iri: str, texts: Iterable[str]) -> None:
         for text in texts:
             for word in _WORD.findall(text):
-                self._things[word].discard(iri)
+                held = self._things.get(word)
+                if isinstance(held, set):
+                    held.discard(iri)
+                elif held == iri:
+                    self._things[word] = set()  # the word stays in the vocabulary
+
+    def _of(self, word: str) -> set[str]:
+        held = self._things.get(word)
+        if held is None:
+            return set()
+        return set(held) if isinstance(held, set) else {held}
 
     def starting(self, term: str) -> set[str]:
         """The things with a word that starts with ``term`` (is ``term``, for one letter)."""
         if len(term) == 1:
-            return set(self._things.get(term, ()))
+            return self._of(term)
         found: set[str] = set()
         words, index = self._vocabulary, bisect.bisect_left(self._vocabulary, term)
         while index < len(words) and words[index].startswith(term):
-            found |= self._things[words[index]]
+            held = self._things[words[index]]
+            if isinstance(held, set):
+                found |= held
+            else:
+                found.add(held)
             index += 1
         return found
 
@@ -165,9 +190,14 @@ class SearchIndex:
         return self._entries, self._names, self._descriptions
 
     def fill(self, store: Dataset, catalog: QueryCatalog) -> None:
-        """Index every name of the store: once, at start."""
-        fields: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        types: dict[str, set[str]] = defaultdict(set)
+        """Index every name of the store: once, at start.
+
+        The rows come ordered by thing, so each thing is indexed as soon as its last row has
+        gone by: what is held meanwhile is one thing's names, not every name of the store.
+        """
+        current = ""
+        fields: dict[str, list[str]] = defaultdict(list)
+        types: set[str] = set()
         try:
             solutions = run(store, catalog.get("app/searchable").text)
             assert isinstance(solutions, ox.QuerySolutions)  # noqa: S101 (a SELECT query)
@@ -175,17 +205,23 @@ class SearchIndex:
                 iri, text = row["thing"], row["text"]
                 if not isinstance(iri, ox.NamedNode) or not isinstance(text, ox.Literal):
                     continue
+                if iri.value != current:
+                    self._index(current, fields, types)
+                    current, fields, types = iri.value, defaultdict(list), set()
                 field = str(getattr(row["field"], "value", ""))
-                if text.value not in fields[iri.value][field]:
-                    fields[iri.value][field].append(text.value)
+                if text.value not in fields[field]:
+                    fields[field].append(text.value)
                 if isinstance(row["type"], ox.NamedNode):
-                    types[iri.value].add(row["type"].value)
-            for iri, found in fields.items():
-                entry = _entry(iri, found, types[iri])
-                if entry is not None:
-                    self._add(entry)
+                    types.add(row["type"].value)
+            self._index(current, fields, types)
+            give_back_freed_memory()  # what reading every name of the store took
         finally:
             self._filled.set()  # whatever happened, nobody waits for ever
+
+    def _index(self, iri: str, fields: dict[str, list[str]], types: set[str]) -> None:
+        entry = _entry(iri, fields, types) if iri else None
+        if entry is not None:
+            self._add(entry)
 
     def _add(self, entry: Entry) -> None:
         with self._lock:
@@ -250,6 +286,4 @@ class SearchIndex:
                 if field and isinstance(text, ox.Literal) and text.value not in fields[field]:
                     fields[field].append(text.value)
             self._remove(iri)
-            entry = _entry(iri, fields, types)
-            if entry is not None:
-                self._add(entry)
+            self._index(iri, fields, types)

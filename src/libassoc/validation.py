@@ -27,6 +27,7 @@ from rdflib.term import Node
 
 from libassoc.catalog import NamedQuery, run
 from libassoc.loader import DataFileError, discover, fingerprint
+from libassoc.memory import give_back_freed_memory
 from libassoc.namespaces import LA, ONTOLOGY_IRI, bind_prefixes
 from libassoc.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_GRAPH_IRI
 from libassoc.neighbourhood import Neighbourhood, as_store
@@ -203,6 +204,7 @@ def validate_store(
     compiled = shapes if isinstance(shapes, Shapes) else Shapes(shapes)
     merged = (q.triple for q in store.quads_for_pattern(None, None, None, DEFAULT_GRAPH))
     outcome = compiled.validate(merged)
+    give_back_freed_memory()  # what validating the whole store took, a serving process keeps
     return _with_checks(outcome, tuple(check_violations(store, checks)))
 
 
