@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from pathlib import Path
 
 from libassoc.memory import give_back_freed_memory
 
@@ -12,7 +13,7 @@ CHUNKS = 2_000  # 128 MB
 
 
 def resident_bytes() -> int:
-    with open("/proc/self/statm") as statm:
+    with Path("/proc/self/statm").open() as statm:
         return int(statm.read().split()[1]) * 4096
 
 

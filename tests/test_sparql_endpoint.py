@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import statistics
 import subprocess
 import threading
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -71,6 +73,75 @@ def test_query_by_direct_post(client: httpx.Client) -> None:
         "/sparql", content=ALA_NAME.encode(), headers={"content-type": f"{DIRECT}; charset=utf-8"}
     )
     assert_ala_named(response)
+
+
+def offering_h2c(framing: str, body: bytes) -> tuple[bytes, bytes]:
+    """A direct POST of ``body`` offering HTTP/2, as Java's HttpClient sends it: head, body."""
+    head = (
+        b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        b"Upgrade: h2c\r\nHTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA\r\n"
+        b"Accept: application/sparql-results+json\r\n"
+        b"Content-Type: application/sparql-query; charset=utf-8\r\n"
+    )
+    if framing == "content-length":
+        return head + b"Content-Length: %d\r\n\r\n" % len(body), body
+    return head + b"Transfer-Encoding: chunked\r\n\r\n", b"%x\r\n%s\r\n0\r\n\r\n" % (
+        len(body),
+        body,
+    )
+
+
+def read_answer(replies: BinaryIO) -> tuple[int, bytes]:
+    """The next answer on a connection, read from one buffer kept for all its answers."""
+    status = int(replies.readline().split()[1])
+    head = dict(line.decode().lower().split(":", 1) for line in iter(replies.readline, b"\r\n"))
+    return status, replies.read(int(head["content-length"]))
+
+
+def assert_names_ala(status: int, content: bytes) -> None:
+    assert status == 200, content
+    result = ox.parse_query_results(content, format=ox.QueryResultsFormat.JSON)
+    assert [row["name"].value for row in result] == ["American Library Association"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_post_offering_an_h2c_upgrade_keeps_its_body(server: LiveServer, framing: str) -> None:
+    """Java's HttpClient offers HTTP/2 on every request (Jena's rsparql --post among them).
+
+    The server declines by answering in HTTP/1.1, and must still read the body that follows the
+    headers, whether it comes with them or later, and then the next request on the connection.
+    """
+    head, body = offering_h2c(framing, ALA_NAME.encode())
+    host, port = server.url.removeprefix("http://").split(":")
+    with (
+        socket.create_connection((host, int(port)), timeout=30) as connection,
+        connection.makefile("rb") as replies,
+    ):
+        connection.sendall(head + body)
+        assert_names_ala(*read_answer(replies))
+        connection.sendall(head)
+        time.sleep(0.2)  # the body in a packet of its own
+        connection.sendall(body[:5])
+        time.sleep(0.2)
+        connection.sendall(body[5:] + head + body)  # and another request right behind it
+        assert_names_ala(*read_answer(replies))
+        assert_names_ala(*read_answer(replies))
+
+
+def test_a_pipeline_of_many_upgrade_offers_is_answered_in_full(server: LiveServer) -> None:
+    head, body = offering_h2c("content-length", ALA_ASK.encode())
+    host, port = server.url.removeprefix("http://").split(":")
+    count = 2_000
+    with (
+        socket.create_connection((host, int(port)), timeout=60) as connection,
+        connection.makefile("rb") as replies,
+    ):
+        sender = threading.Thread(target=connection.sendall, args=((head + body) * count,))
+        sender.start()
+        answers = [read_answer(replies) for _ in range(count)]
+        sender.join()
+    assert {status for status, _ in answers} == {200}
+    assert all(json.loads(content)["boolean"] is True for _, content in answers)
 
 
 def test_form_values_are_decoded_once(client: httpx.Client) -> None:

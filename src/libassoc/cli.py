@@ -241,6 +241,7 @@ def _serve_remote(args: argparse.Namespace, config: ServerConfig) -> int:
 def _serve(args: argparse.Namespace, app: FastAPI) -> int:
     import uvicorn
 
+    from libassoc.web.http_protocol import UpgradeDecliningProtocol
     from libassoc.web.logs import logging_config
 
     host = f"[{args.host}]" if ":" in args.host else args.host
@@ -252,6 +253,8 @@ def _serve(args: argparse.Namespace, app: FastAPI) -> int:
         host=args.host,
         port=args.port,
         access_log=False,  # the app writes its own, one line per request (web/access_log.py)
+        http=UpgradeDecliningProtocol,
+        ws="none",  # no route takes a WebSocket; an offer of one is declined like h2c
         log_config=logging_config(args.log_format),
         timeout_graceful_shutdown=args.shutdown_timeout,
         # X-Forwarded-For is believed from --trusted-proxy only, by the app (web/clients.py);
