@@ -10,7 +10,8 @@ adds synthetic data), then:
    simulated clients, each with its own ``User-Agent``: half cheap queries, a quarter entity
    pages (HTML and Turtle), an eighth full gzip dumps, and an eighth a cross join that runs
    until the server's time limit, from at most three clients. Every loop but the expensive
-   ones waits ``--think`` seconds (0.1) after an answer, as a client reading it does; the
+   ones waits ``--think`` seconds (0.1) on average after an answer, as a client reading it does
+   (drawn from an exponential distribution, so that the loops do not arrive in step); the
    expensive ones send their next query at once, as a greedy script does. After a 429 or 503
    with ``Retry-After``, a loop waits as long as it says. The cheap queries are sent from this
    process and the rest from another, so that reading pages and dumps does not delay the
@@ -278,8 +279,9 @@ def what_was_sent(opts: Options, probe_raised: bool) -> list[str]:
         "`text/turtle` (`Accept`);",
         f"- dump download: {' and '.join(f'`{p}`' for p in FULL_DUMPS)}, whole;",
         f"- expensive query: `{CROSS_JOIN}`, stopped by the server at its time limit (503);",
-        f"- each loop but the expensive ones waits {opts.think:g} s after an answer; any loop "
-        "waits as long as `Retry-After` says;",
+        f"- each loop but the expensive ones waits {opts.think:g} s on average after an answer "
+        "(exponentially distributed, as independent clients' pauses are); any loop waits as "
+        "long as `Retry-After` says;",
         f"- the clients share the server's machine, as clients on machines of their own would "
         f"not: the other loops run at niceness {BACKGROUND_NICENESS}, {ahead}, so that what "
         "is timed is the server's delay rather than the load generator's.",

@@ -3,6 +3,10 @@
 Each simulated client has its own ``User-Agent`` (libassoc tells clients apart by address and
 agent) and one or more request loops; a loop sends one request after the other, waits its
 think time, or as long as ``Retry-After`` says after a 429 or 503, as a polite client does.
+
+Think times are drawn from an exponential distribution around the loop's mean, as the pauses of
+independent people and scripts are: loops that all waited exactly as long would keep arriving
+in step, in bursts that no real set of clients sends.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import random
 import re
 import time
 from collections import Counter
@@ -146,16 +151,18 @@ async def loop(
     agent: str,
     bounds: Bounds,
     think: float = 0.0,
+    number: int = 0,
 ) -> Tally:
-    """One request after the other until the bounds are reached, ``think`` seconds apart or as
-    long as Retry-After says."""
+    """One request after the other until the bounds are reached, ``think`` seconds apart on
+    average or as long as Retry-After says; ``number`` tells apart the loops of one agent."""
     tally = Tally()
+    pauses = random.Random(f"{agent}/{number}")  # noqa: S311 (the same pauses on every run)
     for call in itertools.cycle(calls):
         if not bounds.take():
             return tally
         outcome, seconds, size, retry_after = await send(http, base, call, agent)
         tally.add(outcome, seconds, size)
-        pause = max(think, retry_after)
+        pause = max(pauses.expovariate(1 / think) if think else 0.0, retry_after)
         if pause:
             await asyncio.sleep(min(pause, max(0.0, bounds.deadline - time.monotonic())))
     return tally
@@ -182,7 +189,7 @@ async def together(
             for n in range(loops):
                 start = (number * 7 + n * 3) % len(kind.calls)
                 calls = kind.calls[start:] + kind.calls[:start]
-                task = asyncio.create_task(loop(http, base, calls, agent, bounds, kind.think))
+                task = asyncio.create_task(loop(http, base, calls, agent, bounds, kind.think, n))
                 runs.setdefault(kind.name, []).append(task)
     return {name: merged(await asyncio.gather(*tasks)) for name, tasks in runs.items()}
 
