@@ -38,7 +38,7 @@ class UpgradeDecliningProtocol(HttpToolsProtocol):
             try:
                 self.parser.feed_data(data)
                 return
-            except httptools.HttpParserError:
+            except httptools.HttpParserError:  # as uvicorn answers it
                 message = "Invalid HTTP request received."
                 self.logger.warning(message)
                 self.send_400_response(message)
@@ -49,6 +49,7 @@ class UpgradeDecliningProtocol(HttpToolsProtocol):
                     self._unsupported_upgrade_warning()
                     return
                 # The parser stopped where this request's body (or the next request) begins.
+                # The replay carries no Upgrade header, so llhttp cannot stop on it again.
                 data = replay + data[stop.args[0] :]
                 self.parser = httptools.HttpRequestParser(self)
                 self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
