@@ -8,12 +8,13 @@ adds synthetic data), then:
    from one client, after each has proved cheap, for their median and p99;
 2. **together**: ``--concurrency`` request loops (32) for ``--seconds`` (60), split among
    simulated clients, each with its own ``User-Agent``: half cheap queries, a quarter entity
-   pages (HTML and Turtle), an eighth full gzip dumps, and an eighth a cross join that runs
-   until the server's time limit, from at most three clients. Every loop but the expensive
-   ones waits ``--think`` seconds (0.1) on average after an answer, as a client reading it does
-   (drawn from an exponential distribution, so that the loops do not arrive in step); the
-   expensive ones send their next query at once, as a greedy script does. After a 429 or 503
-   with ``Retry-After``, a loop waits as long as it says. The cheap queries are sent from this
+   pages (HTML and Turtle; after its first view each is served from the server's kept pages),
+   an eighth full gzip dumps, and an eighth a cross join that runs until the server's time
+   limit, from at most three clients. Every loop but the expensive ones waits ``--think``
+   seconds (0.1) on average after an answer, as a client reading it does (drawn from an
+   exponential distribution, so that the loops do not arrive in step); the expensive ones
+   send their next query at once, as a greedy script does. After a 429 or 503 with
+   ``Retry-After``, a loop waits as long as it says. The cheap queries are sent from this
    process and the rest from another, so that reading pages and dumps does not delay the
    timing of the cheap ones.
 
@@ -91,6 +92,8 @@ SKIPPABLE = ("page", "dump", "expensive")
 SERVER_COUNTERS = (
     "libassoc_query_timeouts_total",
     "libassoc_query_worker_restarts_total",
+    "libassoc_page_cache_hits_total",
+    "libassoc_page_cache_misses_total",
     "libassoc_store_triples",
 )
 
@@ -276,7 +279,8 @@ def what_was_sent(opts: Options, probe_raised: bool) -> list[str]:
     return [
         "- cheap query: `GET /sparql?query=...`, JSON results;",
         f"- page view: {PAGES} entity pages from the sitemap, each as `text/html` and "
-        "`text/turtle` (`Accept`);",
+        "`text/turtle` (`Accept`); each is built on its first view and then kept until a write, "
+        "as popular pages are (the page cache's counters are below);",
         f"- dump download: {' and '.join(f'`{p}`' for p in FULL_DUMPS)}, whole;",
         f"- expensive query: `{CROSS_JOIN}`, stopped by the server at its time limit (503);",
         f"- each loop but the expensive ones waits {opts.think:g} s on average after an answer "

@@ -437,3 +437,56 @@ def test_a_repeated_query_is_answered_from_the_kept_answers_until_a_write(
     assert put.status_code == 201, put.text
     after_write, *_ = counted()
     assert after_write > n, "a write empties the kept answers: the count is of the new data"
+
+
+def test_a_page_viewed_again_is_kept_until_a_write_and_can_be_revalidated(
+    operator: httpx.Client,
+) -> None:
+    graph, organization = TEST_GRAPH + "-page", TEST_ORG + "-page"
+    path = organization.removeprefix("https://w3id.org/libassoc")
+
+    def put(name: str) -> None:
+        turtle = f'<{organization}> a <{SCHEMA}Organization> ; <{SCHEMA}name> "{name}"@en .\n'
+        answer = operator.put(
+            "/store", params={"graph": graph}, content=turtle, headers=TURTLE | AUTH
+        )
+        assert answer.status_code in (201, 204), answer.text
+
+    def viewed(**headers: str) -> tuple[httpx.Response, float, float]:
+        response = operator.get(path, headers={"accept": "text/html", **headers})
+        samples = scrape(operator)
+        hits = value(samples, "libassoc_page_cache_hits_total")
+        return response, hits, value(samples, "libassoc_page_cache_misses_total")
+
+    try:
+        put("Kept Pages Test")
+        first, hits, misses = viewed()
+        assert first.status_code == 200 and "Kept Pages Test" in first.text
+        assert first.headers["content-type"].startswith("text/html")
+        etag = first.headers["etag"]
+        again, *counts = viewed()
+        assert (again.content, again.headers["etag"], counts) == (
+            first.content,
+            etag,
+            [hits + 1, misses],
+        )
+        assert again.headers["content-security-policy"], (
+            "a kept page gets every header a built one does"
+        )
+        turtle, *counts = viewed(accept="text/turtle")
+        assert turtle.headers["content-type"].startswith("text/turtle"), "kept per representation"
+        assert counts == [hits + 1, misses + 1]
+        unchanged, *counts = viewed(**{"if-none-match": etag})
+        assert (unchanged.status_code, unchanged.content) == (304, b"")
+        assert unchanged.headers["etag"] == etag and "Accept" in unchanged.headers["vary"]
+        rebuilt, *counts = viewed(**{"cache-control": "no-cache"})
+        # Built again (not a hit), to the same bytes.
+        assert (rebuilt.headers["etag"], counts) == (etag, [hits + 2, misses + 1])
+
+        put("Renamed Kept Pages Test")
+        renamed, *_ = viewed(**{"if-none-match": etag})
+        assert renamed.status_code == 200, "the page changed with the data: the old copy is stale"
+        assert "Renamed Kept Pages Test" in renamed.text
+        assert renamed.headers["etag"] != etag
+    finally:
+        operator.delete("/store", params={"graph": graph}, headers=AUTH)

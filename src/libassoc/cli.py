@@ -18,7 +18,7 @@ from libassoc.catalog import QueryCatalog, run
 from libassoc.conformance import NonConformingError, open_conforming
 from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
-from libassoc.engine.result_cache import DEFAULT_CAPACITY
+from libassoc.engine.result_cache import DEFAULT_CAPACITY, DEFAULT_PAGE_CAPACITY
 from libassoc.loader import DataFileError
 from libassoc.namespaces import BASE
 from libassoc.push import DEFAULT, PART_TRIPLES, TOKEN_VARIABLE, PushedGraph, PushError, push
@@ -164,6 +164,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         query_workers=workers,
         query_queue=args.query_queue,
         result_cache_bytes=args.result_cache_bytes,
+        page_cache_bytes=args.page_cache_bytes,
         shares=Shares(
             budget=args.client_budget,
             window=args.client_window,
@@ -351,6 +352,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="answers kept until the next write, so that a repeated query is not evaluated again "
         f"(bytes; 0 keeps none; default: {DEFAULT_CAPACITY // 2**20} MiB; a request with "
         "Cache-Control: no-cache is always evaluated)",
+    )
+    serve.add_argument(
+        "--page-cache-bytes",
+        type=int,
+        default=DEFAULT_PAGE_CAPACITY,
+        metavar="N",
+        help="pages kept until the next write, so that a page viewed again is not built again "
+        f"(bytes; 0 keeps none; default: {DEFAULT_PAGE_CAPACITY // 2**20} MiB)",
     )
     serve.add_argument(
         "--max-request-bytes",

@@ -6,56 +6,73 @@ of the data and the whole cache is emptied when a write publishes the next, so a
 never older than the data a fresh evaluation would read. The cache holds at most ``capacity``
 bytes of answers, least recently used out first, and no single answer larger than
 ``capacity / LARGEST_SHARE``: one huge answer would push out hundreds of small ones.
+
+Anything with a ``body`` of bytes can be kept this way: query answers here, pages in the web
+layer (``web/kept_pages.py``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Generic, Protocol, TypeVar
 
 from libassoc.engine.evaluation import Answer
 
 DEFAULT_CAPACITY = 64 * 1024 * 1024
+DEFAULT_PAGE_CAPACITY = 32 * 1024 * 1024  # for the web layer's pages: they repeat less
 LARGEST_SHARE = 16
-# What a kept answer costs besides its body (the entry, its key, the Answer object), roughly.
+# What a kept answer costs besides its body (the entry, its key, the object holding it), roughly.
 ENTRY_OVERHEAD = 256
 
 
-class ResultCache:
-    """Answers by job key, for the current generation of the data."""
+class Sized(Protocol):
+    @property
+    def body(self) -> bytes: ...
+
+
+Kept = TypeVar("Kept", bound=Sized)
+
+
+class KeptBodies(Generic[Kept]):
+    """Things with a body, by key, for the current generation of the data."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self._answers: OrderedDict[bytes, Answer] = OrderedDict()
+        self._kept: OrderedDict[bytes, Kept] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self._answers)
+        return len(self._kept)
 
-    def get(self, key: bytes) -> Answer | None:
-        found = self._answers.get(key)
+    def get(self, key: bytes) -> Kept | None:
+        found = self._kept.get(key)
         if found is None:
             self.misses += 1
             return None
         self.hits += 1
-        self._answers.move_to_end(key)
+        self._kept.move_to_end(key)
         return found
 
-    def keep(self, key: bytes, answer: Answer) -> None:
-        cost = len(answer.body) + ENTRY_OVERHEAD
+    def keep(self, key: bytes, kept: Kept) -> None:
+        cost = len(kept.body) + ENTRY_OVERHEAD
         if cost > self.capacity // LARGEST_SHARE:
             return
-        previous = self._answers.pop(key, None)
+        previous = self._kept.pop(key, None)
         if previous is not None:
             self.size -= len(previous.body) + ENTRY_OVERHEAD
-        self._answers[key] = answer
+        self._kept[key] = kept
         self.size += cost
         while self.size > self.capacity:
-            _, dropped = self._answers.popitem(last=False)
+            _, dropped = self._kept.popitem(last=False)
             self.size -= len(dropped.body) + ENTRY_OVERHEAD
 
     def clear(self) -> None:
-        """New data: nothing kept answers for it."""
-        self._answers.clear()
+        """New data: nothing kept is about it."""
+        self._kept.clear()
         self.size = 0
+
+
+class ResultCache(KeptBodies[Answer]):
+    """Query answers by job key, for the current generation of the data."""

@@ -32,6 +32,7 @@ from libassoc.web.config import ServerConfig
 from libassoc.web.embedded import EmbeddedService
 from libassoc.web.errors import install_error_handlers
 from libassoc.web.exchanges import WatchedApp
+from libassoc.web.kept_pages import KeptPages
 from libassoc.web.metrics import Metrics
 from libassoc.web.remote import RemoteService
 from libassoc.web.security_headers import SecurityHeaders
@@ -73,7 +74,7 @@ def open_checked_store(config: ServerConfig, say: Callable[[str], None] = quiet)
 def _embedded_service(config: ServerConfig, ready: OpenedStore) -> EmbeddedService:
     location = ready.location
     checkpoints = Checkpoints(location.with_name(location.name + ".checkpoints"))
-    return EmbeddedService(
+    service = EmbeddedService(
         config=config,
         store=ready.store,
         location=location,
@@ -87,6 +88,8 @@ def _embedded_service(config: ServerConfig, ready: OpenedStore) -> EmbeddedServi
         catalog=QueryCatalog.from_dir(config.paths.queries),
         proxies=trusted_networks(config.trusted_proxies),
     )
+    service.pages = KeptPages(service, config.page_cache_bytes)
+    return service
 
 
 def _remote_service(config: ServerConfig) -> RemoteService:

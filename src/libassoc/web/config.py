@@ -8,7 +8,7 @@ from pathlib import Path
 
 from libassoc.engine.fairness import Shares
 from libassoc.engine.pool import DEFAULT_QUEUE
-from libassoc.engine.result_cache import DEFAULT_CAPACITY
+from libassoc.engine.result_cache import DEFAULT_CAPACITY, DEFAULT_PAGE_CAPACITY
 from libassoc.remote.access import RemoteEndpoints
 from libassoc.settings import Paths
 
@@ -33,6 +33,8 @@ class ServerConfig:
     query_queue: int = DEFAULT_QUEUE
     # Bytes of answers kept until the next write (engine/result_cache.py); 0 keeps none.
     result_cache_bytes: int = DEFAULT_CAPACITY
+    # Bytes of pages kept until the next write (web/kept_pages.py); 0 keeps none.
+    page_cache_bytes: int = DEFAULT_PAGE_CAPACITY
     # Proxies whose X-Forwarded-For is believed (addresses or networks).
     trusted_proxies: tuple[str, ...] = ()
     # Workers read checkpoints, so each costs only its process; two keep a cheap query free while

@@ -31,6 +31,7 @@ from libassoc import dumps
 from libassoc.engine.problem import HttpProblem
 from libassoc.publication import VOID_FILE
 from libassoc.void import read_checksums
+from libassoc.web.protocol import etag_matches
 from libassoc.web.representation import READ
 from libassoc.web.state import DumpSource, Service
 from libassoc.web.templating import render
@@ -225,8 +226,6 @@ async def dump(request: Request, name: str) -> Response:
     headers = {"etag": etag} if etag else {}
     stat = found.path.stat()
     headers["last-modified"] = formatdate(stat.st_mtime, usegmt=True)
-    if etag and etag in [
-        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
-    ]:
+    if etag and etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     return FileResponse(found.path, media_type=found.media_type, headers=headers, filename=None)

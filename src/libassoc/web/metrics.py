@@ -113,6 +113,23 @@ class ServiceCollector:
                 "Bytes of answers kept now, at most --result-cache-bytes.",
                 value=kept.size,
             )
+        if service.pages is not None:
+            pages = service.pages.pages
+            yield CounterMetricFamily(
+                "libassoc_page_cache_hits",
+                "Pages handed out as kept from an earlier view on the same data.",
+                value=pages.hits,
+            )
+            yield CounterMetricFamily(
+                "libassoc_page_cache_misses",
+                "Pages that had to be built: none was kept for them.",
+                value=pages.misses,
+            )
+            yield GaugeMetricFamily(
+                "libassoc_page_cache_bytes",
+                "Bytes of pages kept now, at most --page-cache-bytes.",
+                value=pages.size,
+            )
         yield GaugeMetricFamily(
             "libassoc_store_generation",
             "Writes published since the server started: the generation queries read.",

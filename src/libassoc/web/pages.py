@@ -35,6 +35,7 @@ from libassoc.web.app_queries import select
 from libassoc.web.describe import Description, describe
 from libassoc.web.dumps_route import current_dumps
 from libassoc.web.jsonld import schema_org
+from libassoc.web.kept_pages import not_modified, tagged
 from libassoc.web.lineage import Lineage, lineage, sentence
 from libassoc.web.representation import (
     HTML,
@@ -160,12 +161,16 @@ def organization_tree(rows: Iterable[ox.QuerySolution]) -> list[TreeNode]:
 
 
 async def _charged(request: Request, work: Callable[[], Response]) -> Response:
-    """``work`` on a thread, its processor time charged to the client's share of query time: a
-    page costs the server as a query does. 429 once the share is spent (engine/fairness.py)."""
+    """The page ``work`` builds, kept (web/kept_pages.py) or built on a thread, its processor
+    time charged to the client's share of query time: a page costs the server as a query does.
+    429 once the share is spent (engine/fairness.py); 304 when the client has it already."""
     service = service_of(request)
     fairness, client = service.queries.fairness, service.client(request)
     if fairness is not None:
         fairness.check(client)
+    kept, generation = service.pages.get(request) if service.pages is not None else (None, 0)
+    if kept is not None:
+        return not_modified(request, kept)
 
     def timed() -> tuple[Response, float]:
         started = time.thread_time()
@@ -174,7 +179,11 @@ async def _charged(request: Request, work: Callable[[], Response]) -> Response:
     response, seconds = await asyncio.to_thread(timed)
     if fairness is not None:
         fairness.charge(client, seconds)
-    return response
+    if response.status_code == 200:
+        tagged(response)
+        if service.pages is not None:
+            service.pages.keep(request, generation, response)
+    return not_modified(request, response)
 
 
 @router.api_route("/", methods=READ, include_in_schema=False)

@@ -134,3 +134,12 @@ def wants_fresh(request: Request) -> bool:
     if directives & {"no-cache", "max-age=0"}:
         return True
     return request.headers.get("pragma", "").strip().lower() == "no-cache"
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (or ``*``): the client's copy is current (RFC
+    9110, 13.1.2, weak comparison)."""
+    offered = {
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    }
+    return etag.removeprefix("W/") in offered or "*" in offered

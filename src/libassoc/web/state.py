@@ -31,6 +31,7 @@ from libassoc.store import Change
 from libassoc.validation import Shapes, ValidationOutcome
 from libassoc.web.clients import Network, client_key
 from libassoc.web.config import ServerConfig
+from libassoc.web.kept_pages import KeptPages
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class Service(ABC):
     hashed: HashSubjects = field(default_factory=HashSubjects)
     searchable: SearchIndex = field(default_factory=SearchIndex)
     generation: int = 0
+    # Pages kept for the current generation; None where the data may change behind our back.
+    pages: KeptPages | None = None
     graphs: frozenset[str] = frozenset()
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What else follows the data after a write (the dumps); each must return at once and do

@@ -1,0 +1,98 @@
+"""Pages kept for as long as the data they show: a page viewed again is not built again.
+
+Building a page (its lookups, the template or the RDF writer) costs milliseconds of Python in
+the web process, where it competes with the event loop that reads and answers every other
+request; handing out a kept one costs almost nothing. A kept page belongs to one generation of
+the data, and the whole set is dropped as soon as a write publishes the next; a page whose build
+saw a write published is not kept. So no page handed out is older than a fresh build would be.
+
+Pages are keyed by their full URL (scheme, host, path, query) and the representation the
+``Accept`` header picks, which together decide everything a page says. Each page carries a
+strong ``ETag`` from its bytes, so a harvester or browser that has it already gets ``304 Not
+Modified``, across restarts too. A request with ``Cache-Control: no-cache`` gets a page built
+now. Only a server whose data changes through itself alone keeps pages (the embedded store: a
+remote store may be written by others, as ``engine/remote.py`` explains for query answers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from libassoc.engine.result_cache import DEFAULT_PAGE_CAPACITY, KeptBodies
+from libassoc.web.protocol import etag_matches, wants_fresh
+from libassoc.web.representation import by_accept
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...]  # as sent: content type and length, ETag, Link
+
+    def response(self) -> Response:
+        response = Response(self.body)
+        response.raw_headers = list(self.headers)
+        return response
+
+
+def tagged(response: Response) -> str:
+    """The response's strong ETag, from its bytes, set on it."""
+    etag = f'"{hashlib.sha256(response.body).hexdigest()[:32]}"'
+    response.headers["etag"] = etag
+    return etag
+
+
+def not_modified(request: Request, response: Response) -> Response:
+    """``response``, or 304 when the client's copy (``If-None-Match``) has the same ETag."""
+    etag = response.headers.get("etag")
+    if etag is None or not etag_matches(request, etag):
+        return response
+    kept = {"etag", "vary", "link", "cache-control"}
+    headers = {name: value for name, value in response.headers.items() if name in kept}
+    return Response(status_code=304, headers=headers)
+
+
+class Generations(Protocol):
+    @property
+    def generation(self) -> int:
+        """The generation of the data served now."""
+
+
+class KeptPages:
+    """Pages by URL and representation, for the generation ``served`` serves."""
+
+    def __init__(self, served: Generations, capacity: int = DEFAULT_PAGE_CAPACITY) -> None:
+        self.served = served
+        self.pages: KeptBodies[KeptPage] = KeptBodies(capacity)
+        self.generation = served.generation
+
+    @staticmethod
+    def key(request: Request) -> bytes:
+        chosen = by_accept(request.headers.get("accept"))
+        return f"{request.url}\n{chosen.media_type if chosen else '-'}".encode()
+
+    def _follow(self) -> int:
+        now = self.served.generation
+        if now != self.generation:
+            self.pages.clear()
+            self.generation = now
+        return now
+
+    def get(self, request: Request) -> tuple[Response | None, int]:
+        """The kept page (None: build it) and the generation a page built now is kept for."""
+        generation = self._follow()
+        if wants_fresh(request):
+            return None, generation
+        found = self.pages.get(self.key(request))
+        return (found.response() if found else None), generation
+
+    def keep(self, request: Request, built_for: int, response: Response) -> None:
+        """Keep ``response``, unless a write was published while it was built."""
+        if response.status_code == 200 and self._follow() == built_for:
+            self.pages.keep(
+                self.key(request), KeptPage(bytes(response.body), tuple(response.raw_headers))
+            )
