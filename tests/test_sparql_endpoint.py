@@ -681,3 +681,38 @@ def test_serve_refuses_to_start_on_a_violation(tmp_path: Path) -> None:
     assert "An organization needs exactly one schema:name" in done.stderr
     assert "org/nameless" in done.stderr
     assert "Uvicorn running" not in done.stderr
+
+
+def test_an_answer_carries_an_etag_and_a_client_holding_it_gets_304(client: httpx.Client) -> None:
+    first = client.get("/sparql", params={"query": ALA_NAME})
+    assert_ala_named(first)
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"'), "a strong validator"
+    again = client.get("/sparql", params={"query": ALA_NAME})
+    assert again.headers["etag"] == etag, "the same answer on the same data: the same ETag"
+
+    unchanged = client.get("/sparql", params={"query": ALA_NAME}, headers={"if-none-match": etag})
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    assert unchanged.headers["etag"] == etag and "Accept" in unchanged.headers["vary"]
+    weak = client.get(
+        "/sparql", params={"query": ALA_NAME}, headers={"if-none-match": f'"other", W/{etag}'}
+    )
+    assert weak.status_code == 304, "If-None-Match compares weakly, in a list"
+
+    xml = client.get(
+        "/sparql",
+        params={"query": ALA_NAME},
+        headers={"if-none-match": etag, "accept": "application/sparql-results+xml"},
+    )
+    assert xml.status_code == 200 and xml.headers["etag"] != etag, "each syntax its own ETag"
+    other = client.get("/sparql", params={"query": ALA_ASK}, headers={"if-none-match": etag})
+    assert other.status_code == 200 and other.headers["etag"] != etag
+    # A POST is not a read that a cache may answer: its body always comes.
+    posted = client.post("/sparql", data={"query": ALA_NAME}, headers={"if-none-match": etag})
+    assert_ala_named(posted)
+    graph = client.get("/store", params={"graph": ALA_ABOUT})
+    assert graph.status_code == 200
+    held = client.get(
+        "/store", params={"graph": ALA_ABOUT}, headers={"if-none-match": graph.headers["etag"]}
+    )
+    assert (held.status_code, held.content) == (304, b"")

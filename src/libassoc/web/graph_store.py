@@ -83,7 +83,7 @@ async def read(request: Request) -> Response:
     outcome = await service.queries.submit(
         job, client=service.client(request), reuse=not wants_fresh(request)
     )
-    return respond(outcome)
+    return respond(outcome, request)
 
 
 def _parse(body: bytes, content_type: str, graph: ox.NamedNode) -> list[ox.Quad]:

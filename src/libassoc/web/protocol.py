@@ -137,8 +137,10 @@ def wants_fresh(request: Request) -> bool:
 
 
 def etag_matches(request: Request, etag: str) -> bool:
-    """Whether ``If-None-Match`` names ``etag`` (or ``*``): the client's copy is current (RFC
-    9110, 13.1.2, weak comparison)."""
+    """Whether a read's ``If-None-Match`` names ``etag`` (or ``*``): the client's copy is current
+    and 304 answers it (RFC 9110, 13.1.2, weak comparison). Never for a POST."""
+    if request.method not in ("GET", "HEAD"):
+        return False
     offered = {
         t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
     }

@@ -79,7 +79,7 @@ async def sparql(request: Request) -> Response:
         client=service.client(request),
         reuse=not wants_fresh(request),
     )
-    return respond(outcome)
+    return respond(outcome, request)
 
 
 async def _no_query(
