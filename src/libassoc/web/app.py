@@ -146,7 +146,15 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
             if temporary is not None:
                 shutil.rmtree(temporary, ignore_errors=True)
 
-    app = FastAPI(title="libassoc", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="libassoc",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # The server counts and logs for itself (/metrics, the access log); FastAPI's own
+        # OpenTelemetry looks for a configured provider on every request otherwise.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     # Any site may query; no credentials, so a page elsewhere cannot act as a logged-in user.
     app.add_middleware(
         CORSMiddleware,
