@@ -25,12 +25,12 @@ LARGEST_SHARE = 16
 ENTRY_OVERHEAD = 256
 
 
-class Sized(Protocol):
+class HasBody(Protocol):
     @property
     def body(self) -> bytes: ...
 
 
-Kept = TypeVar("Kept", bound=Sized)
+Kept = TypeVar("Kept", bound=HasBody)
 
 
 class KeptBodies(Generic[Kept]):

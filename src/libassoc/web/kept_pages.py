@@ -16,13 +16,13 @@ remote store may be written by others, as ``engine/remote.py`` explains for quer
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
 from fastapi import Request
 from fastapi.responses import Response
 
+from libassoc.engine.evaluation import strong_etag
 from libassoc.engine.result_cache import DEFAULT_PAGE_CAPACITY, KeptBodies
 from libassoc.web.protocol import etag_matches, wants_fresh
 from libassoc.web.representation import by_accept
@@ -39,11 +39,10 @@ class KeptPage:
         return response
 
 
-def tagged(response: Response) -> str:
-    """The response's strong ETag, from its bytes, set on it."""
-    etag = f'"{hashlib.sha256(response.body).hexdigest()[:32]}"'
-    response.headers["etag"] = etag
-    return etag
+def tagged(response: Response) -> None:
+    """``response`` with the strong ETag of its syntax and bytes."""
+    content_type = response.headers.get("content-type", "")
+    response.headers["etag"] = strong_etag(content_type, bytes(response.body))
 
 
 def not_modified(request: Request, response: Response) -> Response:
