@@ -97,3 +97,14 @@ def change_subject(change: object) -> ox.NamedNode:
 
 def data_scratch(store: tuple[ox.Store, Path]) -> Path:
     return store[1].parent
+
+
+def test_each_node_s_links_are_read_once(store: tuple[ox.Store, Path]) -> None:
+    data, _ = store
+    around = Neighbourhood(data, add_to_graph(data, GRAPH, person("grace")), ONTOLOGY_GRAPH)
+    ala = ox.NamedNode("https://w3id.org/libassoc/org/ala")
+    links = around.outgoing(ala), around.incoming(ala)
+    read = around.quads_read
+    assert read > 0
+    assert (around.outgoing(ala), around.incoming(ala)) == links
+    assert around.quads_read == read, "asked again, a node's links are not read again"

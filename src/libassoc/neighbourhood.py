@@ -37,6 +37,10 @@ class Neighbourhood:
         self.change = change
         self._ontology_graph = ontology_graph
         self.quads_read = 0
+        # Each node's links are read once: the focus, its links and the values its shapes
+        # read ask for the same nodes over again, and an on-disk read costs microseconds a quad.
+        self._outgoing: dict[ox.NamedNode, list[ox.Quad]] = {}
+        self._incoming: dict[ox.NamedNode, list[ox.Quad]] = {}
         self._added_from: dict[object, list[ox.Quad]] = defaultdict(list)
         self._added_to: dict[object, list[ox.Quad]] = defaultdict(list)
         for quad in change.added:
@@ -56,11 +60,18 @@ class Neighbourhood:
                 yield quad
 
     def outgoing(self, node: ox.NamedNode) -> list[ox.Quad]:
-        return [*self._stored(node, None), *self._added_from.get(node, ())]
+        found = self._outgoing.get(node)
+        if found is None:
+            found = [*self._stored(node, None), *self._added_from.get(node, ())]
+            self._outgoing[node] = found
+        return found
 
     def incoming(self, node: ox.NamedNode) -> list[ox.Quad]:
-        found = [*self._stored(None, node), *self._added_to.get(node, ())]
-        return [q for q in found if q.predicate != TYPE]
+        found = self._incoming.get(node)
+        if found is None:
+            stated = [*self._stored(None, node), *self._added_to.get(node, ())]
+            found = self._incoming[node] = [q for q in stated if q.predicate != TYPE]
+        return found
 
     @cached_property
     def focus(self) -> frozenset[ox.NamedNode]:
