@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from libassoc.engine.checkpoint import Checkpoint, Checkpoints
 from libassoc.engine.dispatch import Dispatcher
-from libassoc.engine.evaluation import Answer, Outcome, QueryJob
+from libassoc.engine.evaluation import Answer, Outcome, QueryJob, strong_etag
 from libassoc.engine.pool import QueryPool
 from libassoc.engine.result_cache import ResultCache
 from libassoc.store import replace_contents
@@ -256,3 +256,17 @@ def test_a_job_calling_now_or_rand_is_evaluated_every_time(tmp_path: Path) -> No
         assert answers[0] is not answers[1] and len(dispatcher.kept) == 0
 
     with_dispatcher(tmp_path, 10, body, kept=ResultCache())
+
+
+def test_an_answer_is_tagged_where_it_is_written(tmp_path: Path) -> None:
+    """The worker hashes the bytes it wrote: the web process only copies the tag into a header."""
+
+    async def body(dispatcher: Dispatcher) -> None:
+        from_worker = await dispatcher.submit(COUNT)
+        inline = await dispatcher.submit(COUNT, reuse=False)  # proven cheap: on the event loop
+        for outcome in (from_worker, inline):
+            assert isinstance(outcome, Answer)
+            assert outcome.etag == strong_etag(outcome.content_type, outcome.body)
+        assert dispatcher.is_proven(COUNT)
+
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)

@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass, replace
-from functools import cached_property
 from itertools import islice
 
 import pyoxigraph as ox
@@ -70,11 +69,9 @@ class Answer:
     content_type: str
     # The processor time evaluating and writing it took where it ran, once ``answer`` timed it.
     seconds: float = math.inf
-
-    @cached_property
-    def etag(self) -> str:
-        """Worked out once for a kept answer."""
-        return strong_etag(self.content_type, self.body)
+    # Its validator, worked out where it was written (``answer``), as its bytes are: hashing a
+    # large answer takes milliseconds, which the web process's event loop must not spend.
+    etag: str = ""
 
 
 def strong_etag(content_type: str, body: bytes) -> str:
@@ -263,7 +260,7 @@ def read_graph(store: Dataset, job: GraphJob) -> Outcome:
 
 
 def answer(store: Dataset, job: QueryJob | GraphJob) -> Outcome:
-    """Run ``job`` and time it; an error of the server's own becomes a logged 500.
+    """Run ``job``, time it and tag it (ETag); an error of the server's own becomes a logged 500.
 
     The time is the thread's processor time, which is what the job costs: on a busy machine the
     clock also counts the time other processes ran, and a cheap job would look expensive.
@@ -283,5 +280,6 @@ def answer(store: Dataset, job: QueryJob | GraphJob) -> Outcome:
         log.exception("a %s failed; it was answered with 500", type(job).__name__)
         return Refusal(500, "The query failed inside the server; the error is logged.")
     if isinstance(outcome, Answer):
-        return replace(outcome, seconds=time.thread_time() - started)
+        etag = strong_etag(outcome.content_type, outcome.body)
+        return replace(outcome, seconds=time.thread_time() - started, etag=etag)
     return outcome

@@ -16,8 +16,8 @@ VARY = {"Vary": "Accept"}
 def respond(outcome: Outcome, request: Request) -> Response:
     """The answer (304 when the client holds it already: ``If-None-Match``), or the refusal."""
     if isinstance(outcome, Answer):
-        headers = {**VARY, "ETag": outcome.etag}
-        if etag_matches(request, outcome.etag):
+        headers = {**VARY, "ETag": outcome.etag} if outcome.etag else VARY
+        if outcome.etag and etag_matches(request, outcome.etag):
             return Response(status_code=304, headers=headers)
         return Response(outcome.body, media_type=outcome.content_type, headers=headers)
     headers = VARY
