@@ -174,15 +174,16 @@ async def _charged(request: Request, work: Callable[[], Response]) -> Response:
 
     def timed() -> tuple[Response, float]:
         started = time.thread_time()
-        return work(), time.thread_time() - started
+        response = work()
+        if response.status_code == 200:
+            tagged(response)  # here rather than on the event loop, as answers are (evaluation.py)
+        return response, time.thread_time() - started
 
     response, seconds = await asyncio.to_thread(timed)
     if fairness is not None:
         fairness.charge(client, seconds)
-    if response.status_code == 200:
-        tagged(response)
-        if service.pages is not None:
-            service.pages.keep(request, generation, response)
+    if service.pages is not None:
+        service.pages.keep(request, generation, response)
     return not_modified(request, response)
 
 
