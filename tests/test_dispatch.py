@@ -90,6 +90,41 @@ def test_a_cheap_job_is_proven_and_then_answered_without_any_worker(tmp_path: Pa
     with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
 
 
+def test_a_new_checkpoint_s_view_is_opened_by_its_first_reader_not_by_the_write(
+    tmp_path: Path,
+) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        await dispatcher.submit(COUNT)
+        await dispatcher.publish(snapshot(dispatcher.pool.checkpoints, 30, generation=1))
+        view = dispatcher.view
+        assert view.opened is None and view.warming is None, "the write opened the view"
+        # Proven again in a worker, on the new data: the view is opened off the event loop.
+        assert count(await dispatcher.submit(COUNT)) == 30
+        assert view.warming is not None
+        await view.warming
+        dispatcher.pool.close()
+        assert count(await dispatcher.submit(COUNT)) == 30  # inline, on the view
+        with dispatcher.reading() as store:
+            assert store is view.opened
+
+    with_dispatcher(tmp_path, 10, body, cheap_seconds=ALWAYS)
+
+
+def test_a_reader_opens_the_view_a_write_left_closed(tmp_path: Path) -> None:
+    async def body(dispatcher: Dispatcher) -> None:
+        await dispatcher.publish(snapshot(dispatcher.pool.checkpoints, 30, generation=1))
+        assert dispatcher.view.opened is None
+
+        def read() -> int:
+            with dispatcher.reading() as store:
+                return len(list(store.quads_for_pattern(None, None, None, None)))
+
+        assert await asyncio.to_thread(read) == 60
+        assert dispatcher.view.opened is not None
+
+    with_dispatcher(tmp_path, 10, body)
+
+
 def test_every_answer_is_timed_where_it_ran(tmp_path: Path) -> None:
     async def body(dispatcher: Dispatcher) -> None:
         for _ in range(2):  # in a worker, then inline

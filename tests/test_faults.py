@@ -453,9 +453,13 @@ def test_a_kill_in_the_middle_of_writes_loses_no_acknowledged_write(
         assert not any(alive(pid) for pid in workers), "a query worker outlived its server"
     assert half_made, f"no kill in {HALF_MADE_ATTEMPTS} caught a change half made"
     assert finished, "the half made change adds entities"
+    # The killed servers' dumps are beside the store, not in a temporary folder nobody clears.
+    left = site.sibling(".dumps") / "left-by-a-killed-server"
+    left.write_text("")
 
     server = site.start()
     try:
+        assert not left.exists(), "the start clears what a killed server left"
         assert started_from_the_same_store(server, site), server.output()
         assert "Traceback" not in server.output()
         assert not any(site.sibling(m).exists() for m in (JOURNAL_BEING_WRITTEN, CHANGE_HALF_MADE))

@@ -299,7 +299,7 @@ def test_a_write_is_validated_on_what_a_few_queries_fetch(
             fetched = Neighbourhood(nearby, change, ONTOLOGY_GRAPH)
             embedded = Neighbourhood(shipped_store, change, ONTOLOGY_GRAPH)
             assert fetched.focus == embedded.focus
-            assert fetched.quads() == embedded.quads()
+            assert fetched.triples() == embedded.triples()
         assert (
             len(
                 Neighbourhood(

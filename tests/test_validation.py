@@ -6,6 +6,7 @@ import pyoxigraph as ox
 import pytest
 
 from libassoc.catalog import QueryCatalog
+from libassoc.namespaces import ONTOLOGY_IRI
 from libassoc.neighbourhood import Neighbourhood
 from libassoc.settings import Paths
 from libassoc.store import Change, named_quads, open_loaded_store, refresh_default_graph
@@ -14,6 +15,7 @@ from libassoc.validation import (
     Shapes,
     check_violations,
     format_report,
+    ontology_quads,
     validate_around,
     validate_store,
 )
@@ -107,15 +109,31 @@ def test_a_validation_around_a_change_finds_what_it_breaks_and_nothing_else() ->
     assert [(v.focus, v.path) for v in other.violations] == [(f"<{ALCTS}>", "schema:name")]
 
 
-def test_a_misspelt_term_in_a_change_is_caught_by_the_ontology_shapes() -> None:
+@pytest.mark.parametrize(
+    ("statement", "shape"),
+    [
+        (
+            f"<{ALA}> <https://w3id.org/libassoc/ontology#membrCount> <{ALCTS}>",
+            "shapes:DeclaredTermsShape",
+        ),
+        # Not a change to the vocabulary (no la: term, not the ontology's graph), yet it breaks
+        # the ontology's header.
+        (
+            f'<{ONTOLOGY_IRI}> <http://www.w3.org/2002/07/owl#versionInfo> "9.9.9"',
+            "shapes:Ontology-versionInfo",
+        ),
+    ],
+)
+def test_a_change_that_breaks_the_ontology_shapes_is_caught(statement: str, shape: str) -> None:
     store = open_loaded_store(PATHS.sources())
     change = _change_of(
-        store,
-        f"INSERT DATA {{ GRAPH <https://w3id.org/libassoc/graph/test> {{ "
-        f"<{ALA}> <https://w3id.org/libassoc/ontology#membrCount> <{ALCTS}> }} }}",
+        store, f"INSERT DATA {{ GRAPH <https://w3id.org/libassoc/graph/test> {{ {statement} }} }}"
     )
-    outcome = validate_around(Neighbourhood(store, change, ONTOLOGY_GRAPH), Shapes([PATHS.shapes]))
-    assert "shapes:DeclaredTermsShape" in {v.shape for v in outcome.violations}
+    # The ontology handed in, as a server does, and read from the store: the same report.
+    for ontology in (ontology_quads(store), None):
+        around = Neighbourhood(store, change, ONTOLOGY_GRAPH, ontology)
+        outcome = validate_around(around, Shapes([PATHS.shapes]))
+        assert shape in {v.shape for v in outcome.violations}
 
 
 def test_the_conformance_key_follows_data_shapes_and_checks(tmp_path: Path) -> None:

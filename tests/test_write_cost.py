@@ -108,3 +108,16 @@ def test_each_node_s_links_are_read_once(store: tuple[ox.Store, Path]) -> None:
     assert read > 0
     assert (around.outgoing(ala), around.incoming(ala)) == links
     assert around.quads_read == read, "asked again, a node's links are not read again"
+
+
+def test_what_the_focus_points_at_is_read_once_from_the_merge(
+    store: tuple[ox.Store, Path],
+) -> None:
+    data, _ = store
+    around = Neighbourhood(data, add_to_graph(data, GRAPH, person("hopper")), ONTOLOGY_GRAPH)
+    ala = ox.NamedNode("https://w3id.org/libassoc/org/ala")
+    triples = {q.triple for q in data.quads_for_pattern(ala, None, None, None)}
+    stated = sum(1 for _ in data.quads_for_pattern(ala, None, None, None))
+    assert stated > len(triples), "ALA's triples are stated in its graph and in the merge"
+    assert set(around.merged_outgoing(ala)) == triples
+    assert around.quads_read == len(triples)

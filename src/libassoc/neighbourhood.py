@@ -10,6 +10,11 @@ triples of what it points at, plus the ontology (class and property hierarchies)
 the store, and its instances matter to the shapes only through the class hierarchy, whose
 changes are validated with the whole store (``validation.changes_vocabulary``).
 
+The shapes read the nodes pointed at only as triples: those are read from the merged default
+graph, each triple once, rather than from every named graph that states it. The ontology graph
+never changes while a server runs (``changes.refuse_ontology_changes``), so a writer reads it
+once and hands it in.
+
 Every quad read from the store is counted, so tests can prove that a write reads in proportion
 to what it touches.
 """
@@ -17,7 +22,7 @@ to what it touches.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from functools import cached_property
 
 import pyoxigraph as ox
@@ -30,12 +35,22 @@ TYPE = ox.NamedNode(str(RDF.type))
 
 
 class Neighbourhood:
-    """The after-change view of ``store`` around ``change``; ``ontology_graph`` is read whole."""
+    """The after-change view of ``store`` around ``change``.
 
-    def __init__(self, store: Dataset, change: Change, ontology_graph: ox.NamedNode) -> None:
+    ``ontology_graph`` is read whole, unless its quads are given as ``ontology``.
+    """
+
+    def __init__(
+        self,
+        store: Dataset,
+        change: Change,
+        ontology_graph: ox.NamedNode,
+        ontology: Collection[ox.Quad] | None = None,
+    ) -> None:
         self._store = store
         self.change = change
         self._ontology_graph = ontology_graph
+        self._ontology = ontology
         self.quads_read = 0
         # Each node's links are read once: the focus, its links and the values its shapes
         # read ask for the same nodes over again, and an on-disk read costs microseconds a quad.
@@ -46,6 +61,7 @@ class Neighbourhood:
         for quad in change.added:
             self._added_from[quad.subject].append(quad)
             self._added_to[quad.object].append(quad)
+        self._losing = {quad.subject for quad in change.removed}
 
     def _stored(
         self,
@@ -96,15 +112,33 @@ class Neighbourhood:
             found.update(self.incoming(node))
         return frozenset(found)
 
-    def quads(self) -> set[ox.Quad]:
-        """What the focus nodes' shapes read: the incident quads, the own quads of the nodes
-        the focus nodes point at, and the ontology."""
-        found = set(self.incident)
+    def triples(self) -> set[ox.Triple]:
+        """What the focus nodes' shapes read: the incident quads, the own triples of the nodes
+        the focus nodes point at, and the ontology, as one graph."""
+        found = {q.triple for q in self.incident}
         for node in self.focus:
             for value in _iris(q.object for q in self.outgoing(node) if q.predicate != TYPE):
-                found.update(self.outgoing(value))
-        found.update(self._stored(None, None, self._ontology_graph))
+                found.update(self.merged_outgoing(value))
+        found.update(q.triple for q in self.ontology())
         return found
+
+    def merged_outgoing(self, node: ox.NamedNode) -> Iterable[ox.Triple]:
+        """``node``'s own triples after the change, each once."""
+        if node in self._outgoing or node in self._losing:
+            # Read already; or losing a triple, which leaves the merge only if no other graph
+            # states it: the named graphs tell.
+            return [q.triple for q in self.outgoing(node)]
+        merged = []
+        for quad in self._store.quads_for_pattern(node, None, None, DEFAULT_GRAPH):
+            self.quads_read += 1
+            merged.append(quad.triple)
+        merged.extend(q.triple for q in self._added_from.get(node, ()))
+        return merged
+
+    def ontology(self) -> Collection[ox.Quad]:
+        if self._ontology is None:
+            self._ontology = list(self._stored(None, None, self._ontology_graph))
+        return self._ontology
 
     def added_literal_triples(self) -> list[ox.Triple]:
         return [q.triple for q in self.change.added if isinstance(q.object, ox.Literal)]

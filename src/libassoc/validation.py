@@ -26,6 +26,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
 from libassoc.catalog import NamedQuery, run
+from libassoc.dataset import Dataset
 from libassoc.loader import DataFileError, discover, fingerprint
 from libassoc.memory import give_back_freed_memory
 from libassoc.namespaces import LA, ONTOLOGY_IRI, bind_prefixes
@@ -218,22 +219,32 @@ def validate_around(
 
     The store conformed before the change, so only the change's focus nodes are checked, on
     the neighbourhood that their shapes read, and the checks run over the links of the focus
-    nodes (see ``neighbourhood.py``). The ontology's own node
-    is always among them: the shapes that target it check the la: terms that the neighbourhood
-    uses. Literals that a shape targets as objects of a property are checked apart, each alone,
-    since the engine takes only IRIs as focus nodes.
+    nodes (see ``neighbourhood.py``). The ontology's own node is checked too, apart: the shapes
+    that target it check its header and that every la: term used is declared, and a term not
+    declared can only have come with what the change adds. Literals that a shape targets as
+    objects of a property are checked apart, each alone, since the engine takes only IRIs as
+    focus nodes.
     """
-    merged = {q.triple for q in neighbourhood.quads()}
-    outcome = shapes.validate(merged, focus={*neighbourhood.focus, ONTOLOGY})
+    outcome = shapes.validate(neighbourhood.triples(), focus=neighbourhood.focus)
+    vocabulary = {
+        *(q.triple for q in neighbourhood.ontology()),
+        *neighbourhood.merged_outgoing(ONTOLOGY),
+        *(q.triple for q in neighbourhood.change.added),
+    }
+    outcome = _joined(outcome, shapes.validate(vocabulary, focus={ONTOLOGY}))
     literals = neighbourhood.added_literal_triples()
     if literals and shapes.literal_target_shapes:
-        found = shapes.validate(literals, only=shapes.literal_target_shapes)
-        if not found.conforms:
-            outcome = ValidationOutcome(
-                False, outcome.violations + found.violations, outcome.report + found.report
-            )
+        outcome = _joined(outcome, shapes.validate(literals, only=shapes.literal_target_shapes))
     incident = as_store(neighbourhood.incident)
     return _with_checks(outcome, tuple(check_violations(incident, checks)))
+
+
+def _joined(first: ValidationOutcome, second: ValidationOutcome) -> ValidationOutcome:
+    if second.conforms:
+        return first
+    return ValidationOutcome(
+        False, first.violations + second.violations, first.report + second.report
+    )
 
 
 _TYPE = ox.NamedNode(str(RDF.type))
@@ -302,15 +313,23 @@ def validate_change(
     shapes: Shapes,
     checks: Iterable[NamedQuery],
     scratch: Path,
+    ontology: Collection[ox.Quad] | None = None,
 ) -> ValidationOutcome:
     """Validate the store as ``change`` would leave it, reading as little of it as is sound.
 
     Around the change, on its neighbourhood, as a rule; with the whole store for a change to the
-    vocabulary (``changes_vocabulary``), which no neighbourhood bounds.
+    vocabulary (``changes_vocabulary``), which no neighbourhood bounds. ``ontology``: the quads
+    of the ontology graph, when the caller has them (else they are read).
     """
     if changes_vocabulary(change):
         return validate_whole_after(store, change, shapes, checks, scratch)
-    return validate_around(Neighbourhood(store, change, ONTOLOGY_GRAPH), shapes, checks)
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, ontology)
+    return validate_around(around, shapes, checks)
+
+
+def ontology_quads(store: Dataset) -> tuple[ox.Quad, ...]:
+    """The ontology graph, which a server's writes never change: read once, for every write."""
+    return tuple(store.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH))
 
 
 def conformance_key(

@@ -12,13 +12,17 @@ so what proved cheap stays cheap. For the same reason an answer is kept until th
 fresh evaluation.
 
 Whatever else the web process reads (pages, descriptions) reads that view too, through
-``reading``: nothing reads the live store but the writer.
+``reading``: nothing reads the live store but the writer. A new checkpoint's view is opened by
+its first reader, not by the write that published it: opening one reads every table's index,
+tens of milliseconds at a million triples, which a stream of writes would otherwise pay each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
@@ -39,10 +43,38 @@ CHEAP_SECONDS = 0.004
 TOO_LONG_ON_LOOP_SECONDS = 0.015
 REMEMBERED_JOBS = 4096
 
+log = logging.getLogger(__name__)
+
 
 def job_key(job: QueryJob | GraphJob) -> bytes:
     """A short fixed-size key: a query text may be a megabyte long."""
     return hashlib.blake2b(repr(job).encode(), digest_size=16).digest()
+
+
+class View:
+    """A checkpoint and the web process's read-only view of it, opened when first read."""
+
+    def __init__(self, checkpoint: Checkpoint, store: ox.Store | None = None) -> None:
+        self.checkpoint = checkpoint
+        self._store = store
+        self._opening = threading.Lock()
+        # Opening it for the proven jobs, once one has been proven (see Dispatcher._remember).
+        self.warming: asyncio.Future[None] | None = None
+
+    @property
+    def opened(self) -> ox.Store | None:
+        """The view if it is open; ``None`` rather than wait for it."""
+        return self._store
+
+    def store(self) -> ox.Store:
+        """The view, opened here by the first caller (the others wait for it)."""
+        store = self._store
+        if store is None:
+            with self._opening:
+                if self._store is None:
+                    self._store = self.checkpoint.open()
+                store = self._store
+        return store
 
 
 class Dispatcher:
@@ -62,41 +94,40 @@ class Dispatcher:
         self.cheap_seconds = cheap_seconds
         self.too_long_seconds = too_long_seconds
         # One attribute: a reader on another thread never pairs a checkpoint with another view.
-        self._current: tuple[Checkpoint, ox.Store] | None = None
+        self._current: View | None = None
         self._proven: OrderedDict[bytes, None] = OrderedDict()
         self._running: dict[bytes, asyncio.Future[Outcome | None]] = {}
 
     @property
     def _generation(self) -> int:
-        return -1 if self._current is None else self._current[0].generation
+        return -1 if self._current is None else self._current.checkpoint.generation
 
     @property
     def checkpoint(self) -> Checkpoint:
         assert self._current is not None  # noqa: S101 (start comes first)
-        return self._current[0]
+        return self._current.checkpoint
+
+    @property
+    def view(self) -> View:
+        assert self._current is not None  # noqa: S101 (start comes first)
+        return self._current
 
     async def start(self, checkpoint: Checkpoint) -> None:
-        await self._open(checkpoint)
-        await self.pool.start(checkpoint)
-
-    async def _open(self, checkpoint: Checkpoint) -> None:
         self.pool.checkpoints.acquire(checkpoint)
         try:
-            view = await asyncio.to_thread(checkpoint.open)
+            store = await asyncio.to_thread(checkpoint.open)
         except BaseException:
             self.pool.checkpoints.release(checkpoint)
             raise
-        previous, self._current = self._current, (checkpoint, view)
-        if previous is not None:
-            self.pool.checkpoints.release(previous[0])
+        self._current = View(checkpoint, store)
+        await self.pool.start(checkpoint)
 
     async def publish(self, checkpoint: Checkpoint) -> None:
-        """New data: the view, the workers and what was learnt all change together.
-
-        The switch happens after the last wait, when this returns: the caller can switch what
-        goes with the data in the same step.
-        """
-        await self._open(checkpoint)
+        """New data: the view, the workers and what was learnt all change together, at once."""
+        self.pool.checkpoints.acquire(checkpoint)
+        previous, self._current = self._current, View(checkpoint)
+        if previous is not None:
+            self.pool.checkpoints.release(previous.checkpoint)
         self._proven.clear()
         self.kept.clear()
         self.pool.publish(checkpoint)
@@ -107,14 +138,13 @@ class Dispatcher:
         while True:
             # Read on a thread of its own while the event loop may move on to a newer
             # checkpoint and let this one go: then take the newer one.
-            assert self._current is not None  # noqa: S101 (start comes first)
-            checkpoint, view = self._current
-            if self.pool.checkpoints.acquire(checkpoint):
+            view = self.view
+            if self.pool.checkpoints.acquire(view.checkpoint):
                 break
         try:
-            yield view
+            yield view.store()
         finally:
-            self.pool.checkpoints.release(checkpoint)
+            self.pool.checkpoints.release(view.checkpoint)
 
     @property
     def timeouts(self) -> int:
@@ -207,9 +237,9 @@ class Dispatcher:
         spent: Callable[[float], None] | None,
         slot: AbstractAsyncContextManager[None] | None = None,
     ) -> Outcome:
-        if key is not None and key in self._proven:
-            assert self._current is not None  # noqa: S101 (proven jobs ran after start)
-            outcome = answer(self._current[1], job)
+        view = self.view.opened
+        if key is not None and key in self._proven and view is not None:
+            outcome = answer(view, job)
             if spent is not None:
                 spent(outcome.seconds if isinstance(outcome, Answer) else self.too_long_seconds)
             if isinstance(outcome, Answer) and outcome.seconds <= self.too_long_seconds:
@@ -229,6 +259,21 @@ class Dispatcher:
         self._proven[key] = None
         if len(self._proven) > REMEMBERED_JOBS:
             self._proven.popitem(last=False)
+        view = self.view
+        if view.opened is None and view.warming is None:
+            # Off the event loop, so that the proven jobs can run on it from now on.
+            view.warming = asyncio.ensure_future(asyncio.to_thread(self._warm))
+            view.warming.add_done_callback(_report_failure)
+
+    def _warm(self) -> None:
+        with self.reading():
+            pass
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _report_failure(done: asyncio.Future[None]) -> None:
+    if not done.cancelled() and (error := done.exception()) is not None:
+        # The view stays closed: the workers keep answering, and the next reader tries again.
+        log.error("could not open the view of the current checkpoint: %s", error)

@@ -24,7 +24,7 @@ from libassoc.engine.remote import RemoteQueries
 from libassoc.engine.result_cache import ResultCache
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.store import quiet
-from libassoc.validation import Shapes
+from libassoc.validation import Shapes, ontology_quads
 from libassoc.web import graph_store, health, pages, search, sparql, ui, update
 from libassoc.web.access_log import AccessLog
 from libassoc.web.clients import trusted_networks
@@ -85,6 +85,7 @@ def _embedded_service(config: ServerConfig, ready: OpenedStore) -> EmbeddedServi
             kept=ResultCache(config.result_cache_bytes),
         ),
         checkpoints=checkpoints,
+        ontology=ontology_quads(ready.store),
         catalog=QueryCatalog.from_dir(config.paths.queries),
         proxies=trusted_networks(config.trusted_proxies),
     )

@@ -18,8 +18,8 @@ import logging
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
@@ -158,12 +158,27 @@ async def _write(source: DumpSource, folder: Path) -> bool:
     return True
 
 
+@contextmanager
+def _dumps_root(folder: Path | None) -> Iterator[Path]:
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="libassoc-dumps-") as root:
+            yield Path(root)
+        return
+    # What a killed server left there belongs to generations that are gone.
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The service has been started by the app's own lifespan, which runs first.
     service: Service = app.state.service
-    with tempfile.TemporaryDirectory(prefix="libassoc-dumps-") as root:
-        publications = Publications(Path(root))
+    with _dumps_root(service.dumps_folder) as root:
+        publications = Publications(root)
         app.state.publications = publications
         publications.follow(service.dump_source(), at_once=True)
         service.on_publish.append(publications.follow)

@@ -61,6 +61,8 @@ class EmbeddedService(Service):
     location: Path
     queries: Dispatcher
     checkpoints: Checkpoints
+    # Read once at start: every write's validation needs it, and no write may change it.
+    ontology: tuple[ox.Quad, ...] | None = None
     # A write failed on the disk: RocksDB refuses every write after that until the store is
     # opened again, which ``writable_store`` does before the next one.
     unwritable: bool = False
@@ -85,6 +87,10 @@ class EmbeddedService(Service):
     @property
     def staging(self) -> Path:
         return self.checkpoints.root
+
+    @property
+    def dumps_folder(self) -> Path:
+        return self.location.with_name(self.location.name + ".dumps")
 
     async def start(self) -> None:
         checkpoint = await asyncio.to_thread(self.checkpoints.take, self.store, self.generation)
@@ -142,7 +148,9 @@ class EmbeddedService(Service):
             if not change:
                 return None, False
             refuse_ontology_changes(change)
-            outcome = validate_change(store, change, self.shapes, checks, self.checkpoints.root)
+            outcome = validate_change(
+                store, change, self.shapes, checks, self.checkpoints.root, self.ontology
+            )
             if not outcome.conforms:
                 return outcome, False
             apply(store, change, self.location)

@@ -303,10 +303,15 @@ async def void(request: Request) -> Response:
     links = alternates(VOID_PATH, by_format=True)
     if representation is HTML:
         service = service_of(request)
-        with service.reading() as store:
-            description = _void_description(store, triples)
-            labelled = service.labelled(store, description.quads)
-            return _html_page(request, description, labelled, links)
+
+        def work() -> Response:
+            # On a thread: the first read after a write opens the new checkpoint's view.
+            with service.reading() as store:
+                description = _void_description(store, triples)
+                labelled = service.labelled(store, description.quads)
+                return _html_page(request, description, labelled, links)
+
+        return await asyncio.to_thread(work)
     return _rdf_response(triples, representation, _headers(links, None))
 
 

@@ -165,6 +165,12 @@ class Service(ABC):
         staged; None when there is no copy to carry it out on."""
         return None
 
+    @property
+    def dumps_folder(self) -> Path | None:
+        """Where the dumps are written: beside the store, so that the next start clears what a
+        killed server left; None for a temporary folder."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...
 
