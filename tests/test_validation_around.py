@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib.namespace import RDF
 
 from libassoc.catalog import QueryCatalog
 from libassoc.namespaces import ONTOLOGY_IRI
@@ -72,11 +73,40 @@ def test_around_a_change_as_in_the_whole_store(path: Path) -> None:
         for t in ox.parse(path=path, format=ox.RdfFormat.TURTLE)
     ]
     change = net(store, added, (), created=[WRITTEN])
-    around = validate_around(Neighbourhood(store, change, ONTOLOGY_GRAPH), shapes(), CHECKS)
+    around = validate_around(
+        Neighbourhood(store, change, ONTOLOGY_GRAPH, inward=shapes().inward), shapes(), CHECKS
+    )
     apply(store, change, None)
     whole = validate_store(store, shapes(), CHECKS)
     # A few fixtures break nothing beside the data, which states what they leave out.
     assert found(around.violations) == found(whole.violations)
+
+
+def removable_links() -> list[ox.Quad]:
+    """For each predicate linking two IRIs in the shipped data, the first quad stating it."""
+    first: dict[ox.NamedNode, ox.Quad] = {}
+    for quad in open_loaded_store(PATHS.sources()).quads_for_pattern(None, None, None, None):
+        if (
+            isinstance(quad.graph_name, ox.NamedNode)
+            and quad.graph_name != ONTOLOGY_GRAPH
+            and isinstance(quad.object, ox.NamedNode)
+            and quad.predicate.value != str(RDF.type)
+        ):
+            first.setdefault(quad.predicate, quad)
+    return [first[p] for p in sorted(first, key=str)]
+
+
+@pytest.mark.parametrize("link", removable_links(), ids=lambda q: q.predicate.value)
+def test_around_a_removed_link_as_in_the_whole_store(link: ox.Quad) -> None:
+    # A removal breaks what needed the link: the two-way rules, minimum counts.
+    store = open_loaded_store(PATHS.sources())
+    change = net(store, (), [link])
+    assert not changes_vocabulary(change)
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, inward=shapes().inward)
+    outcome = validate_around(around, shapes(), CHECKS)
+    apply(store, change, None)
+    whole = validate_store(store, shapes(), CHECKS)
+    assert found(outcome.violations) == found(whole.violations)
 
 
 def test_most_fixtures_can_be_written() -> None:
@@ -98,9 +128,11 @@ def test_a_valid_entity_linked_to_much_described_nodes_conforms() -> None:
         (ox.NamedNode(schema + "affiliation"), ox.NamedNode("https://w3id.org/libassoc/org/ala")),
     ]
     change = net(store, [ox.Quad(person, p, o, WRITTEN) for p, o in triples], (), [WRITTEN])
-    around = Neighbourhood(store, change, ONTOLOGY_GRAPH)
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, inward=shapes().inward)
     outcome = validate_around(around, shapes(), CHECKS)
     assert outcome.conforms, found(outcome.violations)
+    # ALA keeps its conformance: an affiliation is no link its shapes read from outside.
+    assert around.focus == {person}
 
 
 def test_a_change_to_the_class_hierarchy_is_validated_with_the_whole_store(

@@ -3,12 +3,20 @@
 The shapes check a node by reading its own triples, the triples that point at it (inverse
 links), and the triples of the nodes it points at (their types for ``sh:class``, their own links
 for nested shapes and the two-way link rules). So a change's focus nodes are the nodes it
-describes, the IRIs it points at, and the nodes that point at what it describes; the
-neighbourhood holds, for each focus node, its triples, the triples pointing at it, and the
-triples of what it points at, plus the ontology (class and property hierarchies). Incoming
-``rdf:type`` links are left out: a class such as ``schema:Organization`` is pointed at by half
-the store, and its instances matter to the shapes only through the class hierarchy, whose
-changes are validated with the whole store (``validation.changes_vocabulary``).
+describes and the nodes that point at what it describes. The IRIs it points at are focus nodes
+too when they are pointed at by a predicate through which the shapes read incoming links
+(``inward.py``); any other link leaves their conformance as it was, so only their own triples
+are read, which the shapes of the nodes pointing at them read. The neighbourhood
+holds, for each focus node, its triples, the triples pointing at it, and the triples of what it
+points at, plus the ontology (class and property hierarchies). Incoming ``rdf:type`` links are
+left out: a class such as ``schema:Organization`` is pointed at by half the store, and its
+instances matter to the shapes only through the class hierarchy, whose changes are validated
+with the whole store (``validation.changes_vocabulary``).
+
+The checks (``queries/checks``) run over the links of the focus nodes, both ways: a check finds
+each of its rows among the links of a node that the change describes (the two-way link rules
+pair a link with its inverse, between the same two nodes). A check reaching further needs the
+same rule as a shape, with an inverse path or a SPARQL constraint ending at ``$this``.
 
 The shapes read the nodes pointed at only as triples: those are read from the merged default
 graph, each triple once, rather than from every named graph that states it. The ontology graph
@@ -37,7 +45,9 @@ TYPE = ox.NamedNode(str(RDF.type))
 class Neighbourhood:
     """The after-change view of ``store`` around ``change``.
 
-    ``ontology_graph`` is read whole, unless its quads are given as ``ontology``.
+    ``ontology_graph`` is read whole, unless its quads are given as ``ontology``. ``inward``: the
+    predicates through which the shapes read incoming links (``inward.inward_predicates``);
+    None for every predicate.
     """
 
     def __init__(
@@ -46,11 +56,13 @@ class Neighbourhood:
         change: Change,
         ontology_graph: ox.NamedNode,
         ontology: Collection[ox.Quad] | None = None,
+        inward: Collection[ox.NamedNode] | None = None,
     ) -> None:
         self._store = store
         self.change = change
         self._ontology_graph = ontology_graph
         self._ontology = ontology
+        self._inward = inward
         self.quads_read = 0
         # Each node's links are read once: the focus, its links and the values its shapes
         # read ask for the same nodes over again, and an on-disk read costs microseconds a quad.
@@ -94,17 +106,24 @@ class Neighbourhood:
         """The nodes whose shapes the change can have broken."""
         changed = self.change.quads
         described = _iris(q.subject for q in changed)
-        pointed_at = _iris(q.object for q in changed if q.predicate != TYPE)
+        inward = self._inward
+        reached = _iris(
+            q.object
+            for q in changed
+            if q.predicate != TYPE and (inward is None or q.predicate in inward)
+        )
         referrers = _iris(q.subject for node in described for q in self.incoming(node))
-        return frozenset(described | pointed_at | referrers)
+        return frozenset(described | reached | referrers)
 
     @cached_property
     def incident(self) -> frozenset[ox.Quad]:
         """Every named-graph quad from or to a focus node (but incoming ``rdf:type``).
 
         What the checks read. Each of them finds a pattern among the links of the nodes its row
-        names; here every link touches a focus node, and a focus node's links are all here, both
-        ways, so a row found here is a row the whole store would give too.
+        names, one of which the change describes; here are all that node's links, both ways.
+        The links of a node that is no focus node are left out whole: half of them would make
+        rows of their own, whose other half lies outside (a link stated one way only, seen
+        from one end).
         """
         found: set[ox.Quad] = set()
         for node in self.focus:

@@ -27,6 +27,7 @@ from rdflib.term import Node
 
 from libassoc.catalog import NamedQuery, run
 from libassoc.dataset import Dataset
+from libassoc.inward import inward_predicates
 from libassoc.loader import DataFileError, discover, fingerprint
 from libassoc.memory import give_back_freed_memory
 from libassoc.namespaces import LA, ONTOLOGY_IRI, bind_prefixes
@@ -93,6 +94,11 @@ class Shapes:
             raise ShapesError(f"the shapes cannot be used: {error}") from error
         except ValueError as error:  # the native compiler's own refusals
             raise ShapesError(f"the shapes cannot be used: {error}") from error
+
+    @cached_property
+    def inward(self) -> frozenset[ox.NamedNode] | None:
+        """The predicates of the incoming links the shapes read (None: any)."""
+        return inward_predicates(self.graph)
 
     @cached_property
     def literal_target_shapes(self) -> tuple[URIRef, ...]:
@@ -323,7 +329,7 @@ def validate_change(
     """
     if changes_vocabulary(change):
         return validate_whole_after(store, change, shapes, checks, scratch)
-    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, ontology)
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, ontology, shapes.inward)
     return validate_around(around, shapes, checks)
 
 

@@ -99,9 +99,17 @@ class Checkpoints:
                 return
             checkpoint = self._taken.pop(generation, None)
             self._readers.pop(generation, None)
-        if checkpoint is not None:
-            shutil.rmtree(checkpoint.path, ignore_errors=True)
-            log.debug("removed the checkpoint of generation %d", generation)
+        if checkpoint is None:
+            return
+        # Gone at once under its name; its files are unlinked on a thread of their own, as the
+        # caller may be the event loop and a checkpoint holds a file per table.
+        removed = checkpoint.path.with_name(f"removed-{generation:08d}")
+        try:
+            checkpoint.path.rename(removed)
+        except OSError:
+            removed = checkpoint.path
+        threading.Thread(target=shutil.rmtree, args=(removed, True), daemon=True).start()
+        log.debug("removed the checkpoint of generation %d", generation)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

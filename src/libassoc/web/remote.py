@@ -82,7 +82,7 @@ class RemoteService(Service):
             if changes_vocabulary(change):
                 raise HttpProblem(501, VOCABULARY_REFUSED)
             nearby = around_change(self.dataset, change, ONTOLOGY_GRAPH)
-            around = Neighbourhood(nearby, change, ONTOLOGY_GRAPH)
+            around = Neighbourhood(nearby, change, ONTOLOGY_GRAPH, inward=self.shapes.inward)
             outcome = validate_around(around, self.shapes, checks)
             if not outcome.conforms:
                 return outcome, None
