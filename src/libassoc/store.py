@@ -132,6 +132,7 @@ def open_loaded_store(
     path: Path | None = None,
     say: Callable[[str], None] = quiet,
     replacing: Callable[[], None] = quiet_step,
+    compact: bool = True,
 ) -> ox.Store:
     """A store holding the files under ``sources``.
 
@@ -139,7 +140,8 @@ def open_loaded_store(
     fast and keeps writes accepted since; when the files changed it is rebuilt from them, in a
     folder of its own that replaces the old store only once it is complete: a file that cannot
     be read leaves the old store as it was. ``replacing`` is called just before the old store
-    goes, so what describes it (a stamp) goes with it and not before.
+    goes, so what describes it (a stamp) goes with it and not before. A store built anew is
+    compacted, unless ``compact`` is False (the caller does it).
     """
     if path is None:
         store = ox.Store()
@@ -154,7 +156,8 @@ def open_loaded_store(
     fresh = open_store(building)
     try:
         load_files(fresh, sources, say)
-        fresh.optimize()
+        if compact:
+            fresh.optimize()
         fresh.flush()
     except BaseException:
         del fresh
