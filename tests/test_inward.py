@@ -56,3 +56,29 @@ def test_a_variable_predicate_ending_at_this_could_be_any_link() -> None:
 
 def test_a_prefix_nobody_declared_could_be_any_link() -> None:
     assert inward('ex:A sh:sparql [ sh:select "SELECT $this WHERE { ?x nope:p $this }" ] .') is None
+
+
+def test_a_path_ending_at_this_names_each_of_its_links() -> None:
+    query = "SELECT $this WHERE { ?x (ex:knows|ex:likes)/ex:trusts $this }"
+    assert inward(f'ex:A sh:sparql [ sh:select "{query}" ] .') == {
+        "http://example.org/knows",
+        "http://example.org/likes",
+        "http://example.org/trusts",
+    }
+
+
+def test_a_path_taken_backwards_from_this_reads_links_to_it() -> None:
+    query = "SELECT $this WHERE { $this ^ex:knows ?x . FILTER REGEX(STR(?x), '^ex:nothing') }"
+    assert inward(f'ex:A sh:sparql [ sh:select "{query}" ] .') == {"http://example.org/knows"}
+
+
+def test_a_path_of_any_length_or_an_inverse_of_a_path_could_be_any_link() -> None:
+    query = "SELECT $this WHERE { ?x ex:knows+ $this }"
+    assert inward(f'ex:A sh:sparql [ sh:select "{query}" ] .') is None
+    path = "[ sh:inversePath ( ex:a ex:b ) ]"
+    assert inward(f"ex:A sh:property [ sh:path {path} ; sh:maxCount 1 ] .") is None
+
+
+def test_a_pattern_inside_not_exists_among_others_is_seen() -> None:
+    query = "SELECT $this WHERE { $this ex:a ?v . FILTER NOT EXISTS { ?v ex:b ?w ; ex:c $this } }"
+    assert inward(f'ex:A sh:sparql [ sh:select "{query}" ] .') == {"http://example.org/c"}

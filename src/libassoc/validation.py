@@ -113,8 +113,9 @@ class Shapes:
         focus: Collection[ox.NamedNode] | None = None,
         only: Collection[URIRef] | None = None,
     ) -> ValidationOutcome:
-        """Validate ``triples`` (or N-Triples already written: ``default_graph``): every target,
-        or only those in ``focus``, of ``only`` the shapes named there (all by default)."""
+        """Validate ``triples`` (or N-Triples already written, as ``validate_store`` has them):
+        every target, or only those in ``focus``, of ``only`` the shapes named there (all by
+        default)."""
         data = triples if isinstance(triples, Input) else _ntriples(triples)
         options: dict[str, object] = {}
         if focus is not None:
