@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib import Literal
+from rdflib.namespace import RDF, SH
 
 from libassoc.catalog import QueryCatalog
 from libassoc.namespaces import ONTOLOGY_IRI
@@ -134,6 +136,26 @@ def test_a_change_that_breaks_the_ontology_shapes_is_caught(statement: str, shap
         around = Neighbourhood(store, change, ONTOLOGY_GRAPH, ontology)
         outcome = validate_around(around, Shapes([PATHS.shapes]))
         assert shape in {v.shape for v in outcome.violations}
+
+
+def test_a_store_that_breaks_the_vocabulary_shapes_and_others_gets_one_report(
+    tmp_path: Path,
+) -> None:
+    # validate_store runs the vocabulary shapes apart from the others: both halves fail here.
+    (tmp_path / "bad.ttl").write_text(
+        f"<{ALCTS}> a <https://schema.org/Organization> ;\n"
+        f"    <https://w3id.org/libassoc/ontology#membrCount> <{ALA}> .\n"
+    )
+    store = open_loaded_store([PATHS.ontology, tmp_path])
+    outcome = validate_store(store, [PATHS.shapes])
+    shapes = {v.shape for v in outcome.violations}
+    assert "shapes:DeclaredTermsShape" in shapes
+    assert "shapes:OrganizationShape" in shapes or "shapes:Organization-name" in shapes
+    reports = list(outcome.report.subjects(RDF.type, SH.ValidationReport))
+    assert len(reports) == 1
+    assert outcome.report.value(reports[0], SH.conforms) == Literal(False)
+    results = set(outcome.report.objects(reports[0], SH.result))
+    assert len(results) == len(outcome.violations)
 
 
 def test_the_conformance_key_follows_data_shapes_and_checks(tmp_path: Path) -> None:

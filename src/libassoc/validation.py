@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import pyshacl_turbo
 from pyshacl_turbo import __version__ as engine_version
 from pyshacl_turbo.rdf import Input
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
@@ -84,6 +84,9 @@ def _ntriples(triples: Iterable[ox.Triple]) -> Input:
     return Input(text, "nt", None, {})
 
 
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+
+
 class Shapes:
     """The shapes, compiled once; ``validate`` runs them over a graph given as triples."""
 
@@ -100,6 +103,40 @@ class Shapes:
     def inward(self) -> frozenset[ox.NamedNode] | None:
         """The predicates of the incoming links the shapes read (None: any)."""
         return inward_predicates(self.graph)
+
+    @cached_property
+    def vocabulary_shapes(self) -> tuple[URIRef, ...]:
+        """Shapes whose one target is the ontology's own node: they check its header and that
+        every la: term in use is declared, so they read only statements that name the ontology
+        or one of its terms."""
+        ontology = URIRef(ONTOLOGY_IRI)
+        found = {
+            shape
+            for shape in self.graph.subjects(SH.targetNode, ontology)
+            if isinstance(shape, URIRef)
+            and self._targets(shape) == {(SH.targetNode, ontology)}
+            and (shape, RDF.type, RDFS.Class) not in self.graph
+        }
+        return tuple(sorted(found))
+
+    def _targets(self, shape: URIRef) -> set[tuple[Node, Node]]:
+        return {(p, o) for p, o in self.graph.predicate_objects(shape) if p in _TARGETS}
+
+    @cached_property
+    def other_shapes(self) -> tuple[URIRef, ...] | None:
+        """Every shape but the vocabulary shapes; None when that cannot be said by name (a shape
+        with targets that is a blank node)."""
+        shapes: set[URIRef] = set()
+        for kind in (SH.NodeShape, SH.PropertyShape):
+            for shape in self.graph.subjects(RDF.type, kind):
+                if isinstance(shape, URIRef):
+                    shapes.add(shape)
+        for target in _TARGETS:
+            for shape in self.graph.subjects(target, None):
+                if not isinstance(shape, URIRef):
+                    return None
+                shapes.add(shape)
+        return tuple(sorted(shapes - set(self.vocabulary_shapes)))
 
     @cached_property
     def literal_target_shapes(self) -> tuple[URIRef, ...]:
@@ -215,6 +252,10 @@ def validate_store(
     half of the named graphs while this one reads the other half, then runs the checks while
     this one validates. The merge of the named graphs is the merged graph, and a triple that
     two graphs state is one triple to the engine.
+
+    The vocabulary shapes are run apart, on the second thread, over the statements that name
+    the ontology or one of its terms: the rule that every la: term in use is declared would
+    otherwise read every statement of the store once more (16 of 54 s at 1M triples).
     """
     compiled = shapes if isinstance(shapes, Shapes) else Shapes(shapes)
     graphs = sorted(store.named_graphs(), key=str)
@@ -222,7 +263,15 @@ def validate_store(
         theirs = pool.submit(_ntriples_of, store, graphs[1::2])
         checked = pool.submit(lambda: tuple(check_violations(store, checks)))
         text = _ntriples_of(store, graphs[::2]) + theirs.result()
-        outcome = compiled.validate(Input(text, "nt", None, {}))
+        others = compiled.other_shapes
+        if compiled.vocabulary_shapes and others is not None:
+            vocabulary = Input(_lines_naming(text, f"<{ONTOLOGY_IRI}"), "nt", None, {})
+            apart = pool.submit(compiled.validate, vocabulary, only=compiled.vocabulary_shapes)
+            outcome = _joined(
+                compiled.validate(Input(text, "nt", None, {}), only=others), apart.result()
+            )
+        else:
+            outcome = compiled.validate(Input(text, "nt", None, {}))
         del text
         found = checked.result()
     give_back_freed_memory()  # what validating the whole store took, a serving process keeps
@@ -235,6 +284,18 @@ def _ntriples_of(store: ox.Store, graphs: Iterable[NamedGraph]) -> str:
         (store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b"").decode()
         for graph in graphs
     )
+
+
+def _lines_naming(text: str, needle: str) -> str:
+    """The lines of ``text`` in which ``needle`` occurs."""
+    lines: list[str] = []
+    found = text.find(needle)
+    while found != -1:
+        start = text.rfind("\n", 0, found) + 1
+        end = text.find("\n", found) + 1 or len(text)
+        lines.append(text[start:end])
+        found = text.find(needle, end)
+    return "".join(lines)
 
 
 ONTOLOGY = ox.NamedNode(ONTOLOGY_IRI)
@@ -271,8 +332,20 @@ def _joined(first: ValidationOutcome, second: ValidationOutcome) -> ValidationOu
     if second.conforms:
         return first
     return ValidationOutcome(
-        False, first.violations + second.violations, first.report + second.report
+        False, first.violations + second.violations, _one_report(first.report, second.report)
     )
+
+
+def _one_report(first: Graph, second: Graph) -> Graph:
+    """The results of two SHACL reports under one sh:ValidationReport, which does not conform."""
+    merged = bind_prefixes(first + second)
+    report, *others = sorted(merged.subjects(RDF.type, SH.ValidationReport), key=str)
+    for other in others:
+        for result in list(merged.objects(other, SH.result)):
+            merged.add((report, SH.result, result))
+        merged.remove((other, None, None))
+    merged.set((report, SH.conforms, Literal(False)))
+    return merged
 
 
 _TYPE = ox.NamedNode(str(RDF.type))
