@@ -7,7 +7,6 @@ and serialization alike, and the web process only moves bytes.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import re
@@ -15,10 +14,10 @@ import time
 from collections.abc import Iterable, Sized
 from dataclasses import dataclass, replace
 from itertools import islice
+from typing import IO, cast
 
 import pyoxigraph as ox
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import XSD
 
 from libassoc.dataset import Dataset, QueryResult
 from libassoc.engine.formats import BY_NAME, Family, OutputFormat, choose
@@ -98,7 +97,6 @@ Outcome = Answer | Refusal
 
 log = logging.getLogger(__name__)
 
-XSD_STRING = str(XSD.string)
 # rdflib's name for a Dataset's default graph, which its SPARQLStore sends as default-graph-uri.
 RDFLIB_DEFAULT_GRAPH = str(DATASET_DEFAULT_GRAPH_ID)
 _POSITION = re.compile(r"^error at (\d+):(\d+): ")
@@ -110,57 +108,62 @@ def parser_message(error: SyntaxError) -> str:
     return _POSITION.sub(r"line \1, column \2: ", message)
 
 
-def _term(term: object) -> dict[str, object]:
-    """A term as SPARQL 1.1 Query Results JSON (with the RDF 1.2 ``triple`` form)."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, object] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
-        return {"type": "triple", "value": {k: _term(v) for k, v in parts.items()}}
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
 def _capped(items: Sized, max_rows: int | None, what: str) -> None:
     if max_rows is not None and len(items) > max_rows:
-        raise HttpProblem(
-            400,
-            f"The result has more than {max_rows} {what}, the most this endpoint returns. "
-            "Narrow the query or add LIMIT (and OFFSET to page through it).",
-        )
+        raise _too_many(max_rows, what)
+
+
+def _too_many(max_rows: int, what: str) -> HttpProblem:
+    return HttpProblem(
+        400,
+        f"The result has more than {max_rows} {what}, the most this endpoint returns. "
+        "Narrow the query or add LIMIT (and OFFSET to page through it).",
+    )
+
+
+class _RowCounter:
+    """Where Oxigraph writes solutions as TSV, one line per row after the header: it counts
+    them and stops the writer past ``max_rows``."""
+
+    def __init__(self, max_rows: int | None) -> None:
+        self.lines_allowed = None if max_rows is None else max_rows + 1
+        self.lines = 0
+        self.chunks: list[bytes] = []
+        self.over = False
+
+    def write(self, chunk: bytes) -> int:
+        self.lines += chunk.count(b"\n")
+        if self.lines_allowed is not None and self.lines > self.lines_allowed:
+            self.over = True
+            raise OverflowError("past the row cap")
+        self.chunks.append(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
 
 
 def _solutions(result: ox.QuerySolutions, output: OutputFormat, max_rows: int | None) -> bytes:
-    variables = [v.value for v in result.variables]
-    limit = None if max_rows is None else max_rows + 1
-    rows = list(islice(result, limit))
-    _capped(rows, max_rows, "rows")
-    # Results repeat terms (a subject on every row of its properties): each is converted once.
-    converted: dict[object, dict[str, object]] = {}
-    bindings = []
-    for row in rows:
-        binding: dict[str, object] = {}
-        for name, term in zip(variables, row, strict=True):
-            if term is not None:
-                found = converted.get(term)
-                if found is None:
-                    found = converted[term] = _term(term)
-                binding[name] = found
-        bindings.append(binding)
-    data = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}).encode()
-    if output.results_format is ox.QueryResultsFormat.JSON:
-        return data
-    # Rows had to be counted before writing; Oxigraph writes the other syntaxes from the JSON.
-    parsed = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-    assert isinstance(parsed, ox.QuerySolutions)  # noqa: S101 (JSON with a head is solutions)
+    """The solutions in ``output``'s syntax, written by Oxigraph.
+
+    Rows must be counted before an answer goes out, so they are written first as TSV, whose
+    every row is one line (a line break inside a literal is escaped); another syntax is then
+    written from that TSV, still in Rust and without a Python object per term.
+    """
+    rows = _RowCounter(max_rows)
+    try:
+        # Oxigraph calls only write and flush, which is all a row counter has of a file.
+        result.serialize(cast(IO[bytes], rows), format=ox.QueryResultsFormat.TSV)
+    except (OverflowError, OSError):  # the counter's own error, as Oxigraph passes it on
+        if not rows.over:
+            raise
+    if rows.over and max_rows is not None:
+        raise _too_many(max_rows, "rows")
+    tsv = b"".join(rows.chunks)
+    if output.results_format is ox.QueryResultsFormat.TSV:
+        return tsv
+    assert output.results_format is not None  # noqa: S101 (results family only)
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
     return parsed.serialize(format=output.results_format) or b""
 
 
