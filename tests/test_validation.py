@@ -158,6 +158,28 @@ def test_a_store_that_breaks_the_vocabulary_shapes_and_others_gets_one_report(
     assert len(results) == len(outcome.violations)
 
 
+def test_shapes_that_cannot_be_named_are_validated_in_one_run(tmp_path: Path) -> None:
+    # A blank node shape with a target cannot be listed in use_shapes: no split, nothing lost.
+    shapes = tmp_path / "shapes"
+    shapes.mkdir()
+    for name in ("prefixes.ttl", "ontology.ttl"):
+        (shapes / name).write_text((PATHS.shapes / name).read_text())
+    (shapes / "blank.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "[] a sh:NodeShape ; sh:targetClass <https://schema.org/Organization> ;\n"
+        "   sh:property [ sh:path <https://schema.org/name> ; sh:minCount 1 ] .\n"
+    )
+    compiled = Shapes([shapes])
+    assert compiled.vocabulary_shapes and compiled.other_shapes is None
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "bad.ttl").write_text(f"<{ALCTS}> a <https://schema.org/Organization> .\n")
+    outcome = validate_store(open_loaded_store([PATHS.ontology, data]), compiled)
+    assert [(v.focus, v.path) for v in outcome.violations] == [(f"<{ALCTS}>", "schema:name")], (
+        format_report(outcome)
+    )
+
+
 def test_the_conformance_key_follows_data_shapes_and_checks(tmp_path: Path) -> None:
     from libassoc.validation import conformance_key
 
