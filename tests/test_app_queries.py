@@ -56,4 +56,8 @@ def test_app_query_gives_its_expected_result(store: ox.Store, query: NamedQuery)
     result = run(store, query.text)
     assert isinstance(result, ox.QuerySolutions), "app queries are SELECT queries"
     got = result.serialize(format=ox.QueryResultsFormat.JSON) or b""
-    assert rows(got) == rows(expected_document(EXPECTED / f"{query.name}.srj", got))
+    found, expected = rows(got), rows(expected_document(EXPECTED / f"{query.name}.srj", got))
+    if "ORDER BY" not in query.text:
+        # No order promised (the whole-store queries skip sorting): the same rows, in any order.
+        found, expected = (found[0], sorted(found[1])), (expected[0], sorted(expected[1]))
+    assert found == expected

@@ -11,9 +11,8 @@ import pytest
 from conftest import LiveServer
 from ld_fixtures import get, shipped_store  # noqa: F401 (a fixture)
 
-from libassoc.catalog import QueryCatalog
+from libassoc.catalog import QueryCatalog, select
 from libassoc.settings import Paths
-from libassoc.web.app_queries import select
 from libassoc.web.lineage import Lineage, lineage, settled
 
 ORG = "https://w3id.org/libassoc/org/"

@@ -166,7 +166,11 @@ def test_every_entity_dereferences_as_in_the_embedded_store(
     server: LiveServer,
     shipped_store: ox.Store,  # noqa: F811
 ) -> None:
-    paths = [p for p in document_paths(shipped_store) if p and not p.endswith("/")]
+    paths = [
+        p
+        for p in document_paths(shipped_store, QueryCatalog.from_dir(Paths().queries))
+        if p and not p.endswith("/")
+    ]
     assert len(paths) > 300
     with httpx.Client(timeout=30) as client:
         for path in paths:

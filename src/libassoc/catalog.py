@@ -98,3 +98,13 @@ def run(
     """Evaluate ``text`` with Oxigraph over the store's default graph (the merge of all graphs)."""
     substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
     return store.query(text, substitutions=substitutions)
+
+
+def select(
+    store: Dataset, catalog: QueryCatalog, name: str, **bindings: ox.NamedNode | ox.Literal
+) -> ox.QuerySolutions:
+    """The solutions of the app's own SELECT query ``queries/app/<name>.rq``."""
+    result = run(store, catalog.get(f"app/{name}").text, bindings)
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError(f"queries/app/{name}.rq is not a SELECT query")
+    return result

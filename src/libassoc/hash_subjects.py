@@ -12,7 +12,7 @@ import threading
 
 import pyoxigraph as ox
 
-from libassoc.catalog import QueryCatalog, run
+from libassoc.catalog import QueryCatalog, select
 from libassoc.dataset import Dataset
 from libassoc.store import Change
 
@@ -47,9 +47,7 @@ class HashSubjects:
         """Find every document's hash IRIs, reading the whole store: once, at start."""
         found: dict[str, set[ox.NamedNode]] = {}
         try:
-            solutions = run(store, catalog.get("app/document-subjects").text)
-            assert isinstance(solutions, ox.QuerySolutions)  # noqa: S101 (a SELECT query)
-            for row in solutions:
+            for row in select(store, catalog, "document-subjects"):
                 subject, document = row["subject"], row["doc"]
                 if isinstance(subject, ox.NamedNode) and isinstance(document, ox.NamedNode):
                     found.setdefault(document.value, set()).add(subject)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib.namespace import RDF, RDFS, SDO, SKOS
 
-from libassoc.catalog import QueryCatalog, run
+from libassoc.catalog import QueryCatalog, select
 from libassoc.dataset import Dataset
 from libassoc.memory import give_back_freed_memory
 from libassoc.store import Change
@@ -199,9 +199,7 @@ class SearchIndex:
         fields: dict[str, list[str]] = defaultdict(list)
         types: set[str] = set()
         try:
-            solutions = run(store, catalog.get("app/searchable").text)
-            assert isinstance(solutions, ox.QuerySolutions)  # noqa: S101 (a SELECT query)
-            for row in solutions:
+            for row in select(store, catalog, "searchable"):
                 iri, text = row["thing"], row["text"]
                 if not isinstance(iri, ox.NamedNode) or not isinstance(text, ox.Literal):
                     continue

@@ -8,16 +8,15 @@ Every node has an IRI (MODEL.md §2): a dump's distribution is ``<dump IRI>#dist
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib.namespace import DCAT, RDF, VOID, XSD
 
+from libassoc.catalog import QueryCatalog, select
 from libassoc.dataset import Dataset
 from libassoc.dumps import CHECKSUMS, DUMP_FORMATS
 from libassoc.namespaces import BASE, DUMPS, MEDIA_TYPES, SPARQL_ENDPOINT, SPDX, graph_iri
-from libassoc.store import merged_triples, named_quads
 
 METADATA_GRAPH = ox.NamedNode(str(graph_iri("metadata")))
 GZIP = "application/gzip"
@@ -48,31 +47,42 @@ def dataset_iri(store: Dataset) -> ox.NamedNode:
     return roots[0] if roots else _iri(BASE + "dataset")
 
 
-def _statistics(subject: ox.NamedNode, triples: Iterable[ox.Triple]) -> list[ox.Triple]:
-    subjects: set[str] = set()
-    entities: set[str] = set()
-    classes: set[str] = set()
-    properties: set[str] = set()
-    objects: set[str] = set()
-    count = 0
-    for triple in triples:
-        count += 1
-        subjects.add(str(triple.subject))
-        if isinstance(triple.subject, ox.NamedNode) and triple.subject.value.startswith(BASE):
-            entities.add(triple.subject.value)
-        properties.add(triple.predicate.value)
-        objects.add(str(triple.object))
-        if triple.predicate == TYPE:
-            classes.add(str(triple.object))
-    values = {
-        VOID.triples: count,
-        VOID.entities: len(entities),
-        VOID.classes: len(classes),
-        VOID.properties: len(properties),
-        VOID.distinctSubjects: len(subjects),
-        VOID.distinctObjects: len(objects),
-    }
-    return [ox.Triple(subject, _iri(str(p)), _count(v)) for p, v in values.items()]
+# The columns of queries/app/dataset-statistics.rq, each a VoID property of the same name.
+COUNTED = ("triples", "classes", "properties", "distinctSubjects", "distinctObjects")
+
+
+def _statistics(store: Dataset, catalog: QueryCatalog) -> dict[ox.NamedNode | None, list[int]]:
+    """Per named graph (None: the whole dataset) the COUNTED figures, then its entities.
+
+    Counted by Oxigraph, on stored terms: at 10M triples this walk in Python took minutes.
+    """
+    figures: dict[ox.NamedNode | None, list[int]] = {}
+    for row in select(store, catalog, "dataset-statistics"):
+        figures[_graph(row)] = [int(_value(row[name])) for name in COUNTED] + [0]
+    for row in select(store, catalog, "subjects-by-graph"):
+        subject = row["subject"]
+        if isinstance(subject, ox.NamedNode) and subject.value.startswith(BASE):
+            figures[_graph(row)][-1] += 1
+    return figures
+
+
+def _graph(row: ox.QuerySolution) -> ox.NamedNode | None:
+    graph = row["graph"]
+    return graph if isinstance(graph, ox.NamedNode) else None
+
+
+def _value(term: object) -> str:
+    if not isinstance(term, ox.Literal):
+        raise TypeError(f"a count is a literal, not {term!r}")
+    return term.value
+
+
+def _described(subject: ox.NamedNode, figures: list[int]) -> list[ox.Triple]:
+    properties = [*COUNTED, "entities"]
+    return [
+        ox.Triple(subject, _iri(str(VOID[p])), _count(v))
+        for p, v in zip(properties, figures, strict=True)
+    ]
 
 
 def _distribution(dataset: ox.NamedNode, dump: Path, sha256: str) -> list[ox.Triple]:
@@ -118,7 +128,7 @@ def read_checksums(folder: Path) -> dict[str, str]:
     return sums
 
 
-def describe_dataset(store: ox.Store, dumps: Path) -> list[ox.Triple]:
+def describe_dataset(store: ox.Store, catalog: QueryCatalog, dumps: Path) -> list[ox.Triple]:
     """VoID and DCAT of the dataset: a subset per named graph, a distribution per dump."""
     dataset = dataset_iri(store)
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, METADATA_GRAPH)]
@@ -128,14 +138,12 @@ def describe_dataset(store: ox.Store, dumps: Path) -> list[ox.Triple]:
         ox.Triple(dataset, _iri(str(VOID.uriSpace)), ox.Literal(BASE)),
         ox.Triple(dataset, _iri(str(VOID.sparqlEndpoint)), _iri(SPARQL_ENDPOINT)),
     ]
-    triples += _statistics(dataset, merged_triples(store))
-    by_graph: dict[ox.NamedNode, list[ox.Triple]] = {}
-    for quad in named_quads(store):
-        if isinstance(quad.graph_name, ox.NamedNode):
-            by_graph.setdefault(quad.graph_name, []).append(quad.triple)
-    for graph in sorted(by_graph, key=str):
+    figures = _statistics(store, catalog)
+    # An empty store has no row at all, not one of zeros.
+    triples += _described(dataset, figures.get(None, [0] * (len(COUNTED) + 1)))
+    for graph in sorted((g for g in figures if g is not None), key=str):
         triples += [ox.Triple(dataset, SUBSET, graph), ox.Triple(graph, TYPE, VOID_DATASET)]
-        triples += _statistics(graph, by_graph[graph])
+        triples += _described(graph, figures[graph])
     for name, sha256 in sorted(read_checksums(dumps).items()):
         triples += _distribution(dataset, dumps / name, sha256)
     return sorted(set(triples), key=str)

@@ -122,7 +122,7 @@ class EmbeddedService(Service):
     def _source(self, checkpoint: Checkpoint) -> DumpSource:
         return DumpSource(
             checkpoint.generation,
-            (str(checkpoint.path),),
+            ("--queries", str(self.config.paths.queries), "--checkpoint", str(checkpoint.path)),
             partial(self.checkpoints.acquire, checkpoint),
             partial(self.checkpoints.release, checkpoint),
         )

@@ -24,6 +24,7 @@ from fastapi.responses import Response
 from rdflib.namespace import RDF, SDO
 
 from libassoc import dumps
+from libassoc.catalog import select
 from libassoc.dataset import Dataset
 from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import BASE, SHAPES_IRI
@@ -31,7 +32,6 @@ from libassoc.publication import read_pages, read_void
 from libassoc.store import DEFAULT_GRAPH
 from libassoc.void import dataset_iri
 from libassoc.web import dumps_route
-from libassoc.web.app_queries import select
 from libassoc.web.describe import Description, describe
 from libassoc.web.dumps_route import current_dumps
 from libassoc.web.jsonld import schema_org

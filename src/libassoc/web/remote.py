@@ -68,7 +68,7 @@ class RemoteService(Service):
     def dump_source(self) -> DumpSource:
         queries = str(self.config.paths.queries)
         return DumpSource(
-            self.generation, ("--remote", self.dataset.endpoints.query, "--queries", queries)
+            self.generation, ("--queries", queries, "--remote", self.dataset.endpoints.query)
         )
 
     async def commit(self, change_of: ChangeOf) -> ValidationOutcome | None:
