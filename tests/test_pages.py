@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -20,6 +21,7 @@ from rdflib.namespace import DCAT, RDF, VOID
 
 from libassoc.namespaces import BASE
 from libassoc.store import merged_triples, named_quads
+from libassoc.web.dumps_route import KEPT_DUMP_BYTES
 
 SPDX = "http://spdx.org/rdf/terms#"
 
@@ -138,6 +140,27 @@ def test_dumps_have_validators_and_ranges(server: LiveServer) -> None:
     assert "content-encoding" not in packed.headers
     assert get(server, "/dumps/").status_code == 200
     assert get(server, "/dumps/nothing.txt").status_code == 404
+
+
+def read_so_far(process_id: int) -> int:
+    """The bytes a process has read through system calls (files, sockets and pipes alike)."""
+    fields = dict(
+        line.split(": ") for line in Path(f"/proc/{process_id}/io").read_text().split("\n") if line
+    )
+    return int(fields["rchar"])
+
+
+def test_a_small_dump_is_read_from_disk_once_per_generation(server: LiveServer) -> None:
+    whole = get(server, "/dumps/libassoc.nq").content  # read now, if no test read it before
+    assert 100_000 < len(whole) <= KEPT_DUMP_BYTES
+    before = read_so_far(server.process.pid)
+    for _ in range(10):
+        assert get(server, "/dumps/libassoc.nq").content == whole
+    head = httpx.head(server.url + "/dumps/libassoc.nq")
+    assert int(head.headers["content-length"]) == len(whole)
+    assert head.headers["accept-ranges"] == "bytes"
+    # Ten downloads read less than one dump's bytes: the requests, not the file.
+    assert read_so_far(server.process.pid) - before < len(whole)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -22,14 +23,16 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from email.utils import formatdate
+from functools import cached_property
 from pathlib import Path
 
+import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from libassoc import dumps
 from libassoc.engine.problem import HttpProblem
-from libassoc.publication import VOID_FILE
+from libassoc.publication import VOID_FILE, read_pages, read_void
 from libassoc.void import read_checksums
 from libassoc.web.protocol import etag_matches
 from libassoc.web.representation import READ
@@ -39,8 +42,64 @@ from libassoc.web.templating import render
 log = logging.getLogger(__name__)
 
 FIRST_DUMPS_WAIT_SECONDS = 30.0
+# Dumps up to this size are served from memory once downloaded: a generation keeps at most
+# 13 of them (the twelve dumps and their checksums).
+KEPT_DUMP_BYTES = 1 << 20
 # After a write, the dumps wait this long for the next one before they are written.
 QUIET_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    name: str
+    sha256: str
+    path: Path
+    stat: os.stat_result
+
+    @property
+    def media_type(self) -> str:
+        if self.name.endswith(".gz"):
+            return "application/gzip"  # the bytes are the gzip file: no Content-Encoding
+        if self.name == dumps.CHECKSUMS:
+            return "text/plain; charset=utf-8"
+        extension = self.name.rsplit(".", 1)[-1]
+        found = (f for f in dumps.DUMP_FORMATS.values() if f.extension == extension)
+        return next(found).media_type
+
+    @property
+    def size(self) -> int:
+        return self.stat.st_size
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(self.stat.st_mtime, usegmt=True)
+
+    @cached_property
+    def body(self) -> bytes:
+        """The whole file, read on the first download and kept with its generation."""
+        return self.path.read_bytes()
+
+
+class Generation:
+    """One generation's complete folder of dumps, listed once and read at most once: its files
+    do not change."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        sums = folder / dumps.CHECKSUMS
+        listed = [*sorted(read_checksums(folder).items()), (sums.name, "")]
+        self.files = {
+            name: DumpFile(name, digest, folder / name, (folder / name).stat())
+            for name, digest in listed
+        }
+
+    @cached_property
+    def void(self) -> list[ox.Triple]:
+        return read_void(self.folder)
+
+    @cached_property
+    def pages(self) -> list[str]:
+        return read_pages(self.folder)
 
 
 class Publications:
@@ -48,7 +107,7 @@ class Publications:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.latest: Path | None = None
+        self.latest: Generation | None = None
         self._wanted: DumpSource | None = None
         self._writing: asyncio.Task[None] | None = None
         self._first = asyncio.Event()
@@ -95,7 +154,8 @@ class Publications:
             if not written:
                 shutil.rmtree(folder, ignore_errors=True)
                 continue
-            previous, self.latest = self.latest, folder
+            previous = self.latest.folder if self.latest is not None else None
+            self.latest = Generation(folder)
             self._first.set()
             # The generation before the previous one goes: a download of the previous one may
             # have just started.
@@ -103,7 +163,7 @@ class Publications:
                 if other not in (previous, folder):
                     shutil.rmtree(other, ignore_errors=True)
 
-    async def current(self) -> Path:
+    async def current(self) -> Generation:
         """The newest complete dumps; the first ones are waited for, for a while."""
         if self._wanted is not None:
             self.ask()
@@ -191,56 +251,40 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(lifespan=lifespan)
 
 
-async def current_dumps(request: Request) -> Path:
+async def current_generation(request: Request) -> Generation:
     publications: Publications = request.app.state.publications
     return await publications.current()
 
 
-@dataclass(frozen=True)
-class DumpFile:
-    name: str
-    size: int
-    sha256: str
-    path: Path
-
-    @property
-    def media_type(self) -> str:
-        if self.name.endswith(".gz"):
-            return "application/gzip"  # the bytes are the gzip file: no Content-Encoding
-        if self.name == dumps.CHECKSUMS:
-            return "text/plain; charset=utf-8"
-        extension = self.name.rsplit(".", 1)[-1]
-        found = (f for f in dumps.DUMP_FORMATS.values() if f.extension == extension)
-        return next(found).media_type
-
-
-def dump_files(folder: Path) -> list[DumpFile]:
-    """The dumps and the checksum file, each with its size and SHA-256."""
-    files = [
-        DumpFile(name, (folder / name).stat().st_size, digest, folder / name)
-        for name, digest in sorted(read_checksums(folder).items())
-    ]
-    sums = folder / dumps.CHECKSUMS
-    return [*files, DumpFile(sums.name, sums.stat().st_size, "", sums)]
-
-
 @router.api_route("/dumps/", methods=READ, include_in_schema=False)
 async def dumps_index(request: Request) -> Response:
-    files = [f for f in dump_files(await current_dumps(request)) if f.sha256]
+    files = [f for f in (await current_generation(request)).files.values() if f.sha256]
     return render(request, "dumps.html", files=files, alternates=[])
 
 
-@router.api_route("/dumps/{name}", methods=READ, include_in_schema=False)
-async def dump(request: Request, name: str) -> Response:
-    found = {f.name: f for f in dump_files(await current_dumps(request))}.get(name)
+async def dump(request: Request) -> Response:
+    name = request.path_params["name"]
+    found = (await current_generation(request)).files.get(name)
     if found is None:
         raise HttpProblem(404, f"No dump named {name!r}; the list is at /dumps/.")
     # A strong validator from the content, so that it survives a restart that rewrites the
     # same bytes; Last-Modified comes from the file, which is written for each generation.
     etag = f'"{found.sha256}"' if found.sha256 else None
     headers = {"etag": etag} if etag else {}
-    stat = found.path.stat()
-    headers["last-modified"] = formatdate(stat.st_mtime, usegmt=True)
+    headers["last-modified"] = found.last_modified
     if etag and etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
-    return FileResponse(found.path, media_type=found.media_type, headers=headers, filename=None)
+    headers["accept-ranges"] = "bytes"
+    if found.size <= KEPT_DUMP_BYTES and "range" not in request.headers:
+        # Most downloads of a small dump: its bytes from memory, at the cost of a page view.
+        return Response(found.body, media_type=found.media_type, headers=headers)
+    # Ranges, and the dumps too large to keep: streamed by a thread, which reads the file in
+    # pieces while the event loop goes on.
+    return FileResponse(
+        found.path, media_type=found.media_type, headers=headers, stat_result=found.stat
+    )
+
+
+# A plain Starlette route, as /sparql is: FastAPI's parameter parsing and dependency solving
+# would be work done for nothing on every download.
+router.add_route("/dumps/{name}", dump, methods=READ, name="dump")

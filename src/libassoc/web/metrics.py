@@ -14,7 +14,6 @@ Each app has a registry of its own, not prometheus-client's global one: apps bui
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
@@ -23,7 +22,7 @@ from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 
-from libassoc.publication import read_void
+from libassoc.web.dumps_route import Generation
 from libassoc.web.exchanges import Exchange
 from libassoc.web.service_description import graph_sizes
 from libassoc.web.state import Service
@@ -41,19 +40,19 @@ class PublishedTriples:
     """
 
     def __init__(self) -> None:
-        self._folder: Path | None = None
+        self._counted: Generation | None = None
         self._count = 0
 
-    def count(self, service: Service, folder: Path | None) -> int | None:
-        if folder is None:
+    def count(self, service: Service, generation: Generation | None) -> int | None:
+        if generation is None:
             return None
-        if folder != self._folder:
+        if generation is not self._counted:
             try:
-                self._count = graph_sizes(service, read_void(folder))[0]
+                self._count = graph_sizes(service, generation.void)[0]
             except OSError:
                 # Replaced between two reads: the next scrape reads the newer one.
-                return self._count if self._folder else None
-            self._folder = folder
+                return self._count if self._counted else None
+            self._counted = generation
         return self._count
 
 

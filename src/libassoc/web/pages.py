@@ -28,12 +28,11 @@ from libassoc.catalog import select
 from libassoc.dataset import Dataset
 from libassoc.engine.problem import HttpProblem
 from libassoc.namespaces import BASE, SHAPES_IRI
-from libassoc.publication import read_pages, read_void
 from libassoc.store import DEFAULT_GRAPH
 from libassoc.void import dataset_iri
 from libassoc.web import dumps_route
 from libassoc.web.describe import Description, describe
-from libassoc.web.dumps_route import current_dumps
+from libassoc.web.dumps_route import current_generation
 from libassoc.web.jsonld import schema_org
 from libassoc.web.kept_pages import not_modified, tagged
 from libassoc.web.lineage import Lineage, lineage, sentence
@@ -228,7 +227,7 @@ def style() -> Response:
 @router.api_route("/sitemap.xml", methods=READ, include_in_schema=False)
 async def sitemap_xml(request: Request) -> Response:
     """The pages of the newest generation whose dumps are written, listed with them."""
-    paths = read_pages(await current_dumps(request))
+    paths = (await current_generation(request)).pages
     return Response(sitemap(paths, str(request.base_url)), media_type="application/xml")
 
 
@@ -298,7 +297,7 @@ def _respond(
 @router.api_route(VOID_PATH, methods=READ, include_in_schema=False)
 async def void(request: Request) -> Response:
     """The VoID of the newest generation whose dumps are written: it describes them too."""
-    triples = read_void(await current_dumps(request))
+    triples = (await current_generation(request)).void
     representation = _choose(request, None)
     links = alternates(VOID_PATH, by_format=True)
     if representation is HTML:

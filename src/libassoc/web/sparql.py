@@ -17,10 +17,9 @@ from libassoc.engine.formats import (
 from libassoc.engine.outline import outline
 from libassoc.engine.problem import HttpProblem
 from libassoc.engine.safety import check_depth, check_services
-from libassoc.publication import read_void
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
-from libassoc.web.dumps_route import current_dumps
+from libassoc.web.dumps_route import current_generation
 from libassoc.web.protocol import QUERY, Params, absolute_iri, read_params, wants_fresh
 from libassoc.web.service_description import describe
 from libassoc.web.state import Service, service_of
@@ -102,7 +101,7 @@ async def _no_query(
                 VARY,
             )
     output = choose(Family.RDF, accept, format_params)
-    void = read_void(await current_dumps(request))
+    void = (await current_generation(request)).void
     body = write_rdf(describe(service, endpoint, void), output)
     return Response(body, media_type=output.content_type, headers=VARY)
 
