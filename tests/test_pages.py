@@ -122,6 +122,9 @@ def test_sitemap_lists_every_page(
         if isinstance(triple.subject, ox.NamedNode) and triple.subject.value.startswith(BASE):
             path = triple.subject.value[len(BASE) :].partition("#")[0]
             assert f"<loc>{server.url}/{path}</loc>" in body, path
+    # A few thousand pages fit in one file: no parts.
+    assert "<urlset" in body
+    assert get(server, "/sitemap-1.xml").status_code == 404
 
 
 def test_dumps_have_validators_and_ranges(server: LiveServer) -> None:

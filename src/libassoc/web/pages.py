@@ -46,7 +46,7 @@ from libassoc.web.representation import (
     split_extension,
 )
 from libassoc.web.shapes_document import load_shapes_store, shapes_description
-from libassoc.web.sitemap import sitemap
+from libassoc.web.sitemap import sitemap, sitemap_part
 from libassoc.web.state import service_of
 from libassoc.web.templating import render
 from libassoc.web.view import Link, href, page
@@ -229,6 +229,16 @@ async def sitemap_xml(request: Request) -> Response:
     """The pages of the newest generation whose dumps are written, listed with them."""
     paths = (await current_generation(request)).pages
     return Response(sitemap(paths, str(request.base_url)), media_type="application/xml")
+
+
+@router.api_route("/sitemap-{number:int}.xml", methods=READ, include_in_schema=False)
+async def sitemap_part_xml(request: Request, number: int) -> Response:
+    """One part of the sitemap, when the pages are too many for one file."""
+    paths = (await current_generation(request)).pages
+    found = sitemap_part(paths, str(request.base_url), number)
+    if found is None:
+        raise HttpProblem(404, f"The sitemap has no part {number}; its index is /sitemap.xml.")
+    return Response(found, media_type="application/xml")
 
 
 @router.api_route("/robots.txt", methods=READ, include_in_schema=False)
