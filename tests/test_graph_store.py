@@ -299,16 +299,32 @@ def dump_once(writer: httpx.Client, wanted: Callable[[bytes], bool]) -> httpx.Re
 
 def test_the_dumps_follow_each_write(writer: httpx.Client) -> None:
     before = dump_once(writer, lambda dump: f"<{TEST_ORG}>".encode() not in dump)
+    # Kept now, for the data and the dumps of this generation.
+    page = "/org/endpoint-test"
+    void_before = writer.get("/.well-known/void", headers={"accept": "text/turtle"})
+    assert void_before.headers["etag"]
+    assert (
+        writer.get(
+            "/.well-known/void",
+            headers={"if-none-match": void_before.headers["etag"], "accept": "text/turtle"},
+        ).status_code
+        == 304
+    )
+    assert page not in writer.get("/sitemap.xml").text
     put = writer.put(
         "/store", params={"graph": TEST_GRAPH}, content=org_turtle("Dumped"), headers=TURTLE | AUTH
     )
     assert put.status_code == 201, put.text
+    # Most likely still the dumps before the write: then kept for the new data and those dumps.
+    assert writer.get("/sitemap.xml").status_code == 200
     stated = f'<{TEST_ORG}> <{SCHEMA}name> "Dumped"@en <{TEST_GRAPH}> .\n'.encode()
     after = dump_once(writer, lambda dump: stated in dump)
     assert after.headers["etag"] != before.headers["etag"]
     digest = hashlib.sha256(after.content).hexdigest()
     assert digest in writer.get(f"/dumps/{dumps.CHECKSUMS}").text
     assert digest in writer.get("/.well-known/void", headers={"accept": "text/turtle"}).text
+    # Not what was kept before: the VoID and the sitemap of the dumps written since.
+    assert page in writer.get("/sitemap.xml").text
 
 
 def test_accepted_writes_survive_a_restart(writable: LiveServer) -> None:

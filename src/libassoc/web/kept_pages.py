@@ -70,9 +70,9 @@ class KeptPages:
         self.generation = served.generation
 
     @staticmethod
-    def key(request: Request) -> bytes:
+    def key(request: Request, published: str) -> bytes:
         chosen = by_accept(request.headers.get("accept"))
-        return f"{request.url}\n{chosen.media_type if chosen else '-'}".encode()
+        return f"{request.url}\n{chosen.media_type if chosen else '-'}\n{published}".encode()
 
     def _follow(self) -> int:
         now = self.served.generation
@@ -81,17 +81,22 @@ class KeptPages:
             self.generation = now
         return now
 
-    def get(self, request: Request) -> tuple[Response | None, int]:
-        """The kept page (None: build it) and the generation a page built now is kept for."""
+    def get(self, request: Request, published: str = "") -> tuple[Response | None, int]:
+        """The kept page (None: build it) and the generation a page built now is kept for.
+
+        ``published`` names the generation of the dumps a page shows (the VoID, the sitemap),
+        which are written after the data's generation is published: the page is kept for both.
+        """
         generation = self._follow()
         if wants_fresh(request):
             return None, generation
-        found = self.pages.get(self.key(request))
+        found = self.pages.get(self.key(request, published))
         return (found.response() if found else None), generation
 
-    def keep(self, request: Request, built_for: int, response: Response) -> None:
+    def keep(
+        self, request: Request, built_for: int, response: Response, published: str = ""
+    ) -> None:
         """Keep ``response``, unless a write was published while it was built."""
         if response.status_code == 200 and self._follow() == built_for:
-            self.pages.keep(
-                self.key(request), KeptPage(bytes(response.body), tuple(response.raw_headers))
-            )
+            kept = KeptPage(bytes(response.body), tuple(response.raw_headers))
+            self.pages.keep(self.key(request, published), kept)

@@ -32,7 +32,7 @@ from libassoc.store import DEFAULT_GRAPH
 from libassoc.void import dataset_iri
 from libassoc.web import dumps_route
 from libassoc.web.describe import Description, describe
-from libassoc.web.dumps_route import current_generation
+from libassoc.web.dumps_route import Generation, current_generation
 from libassoc.web.jsonld import schema_org
 from libassoc.web.kept_pages import not_modified, tagged
 from libassoc.web.lineage import Lineage, lineage, sentence
@@ -46,7 +46,7 @@ from libassoc.web.representation import (
     split_extension,
 )
 from libassoc.web.shapes_document import load_shapes_store, shapes_description
-from libassoc.web.sitemap import sitemap, sitemap_part
+from libassoc.web.sitemap import part_count, sitemap, sitemap_part
 from libassoc.web.state import service_of
 from libassoc.web.templating import render
 from libassoc.web.view import Link, href, page
@@ -159,15 +159,20 @@ def organization_tree(rows: Iterable[ox.QuerySolution]) -> list[TreeNode]:
     return [node(o, frozenset({o})) for o in sorted(roots, key=lambda o: names[o].lower())]
 
 
-async def _charged(request: Request, work: Callable[[], Response]) -> Response:
+async def _charged(
+    request: Request, work: Callable[[], Response], published: Generation | None = None
+) -> Response:
     """The page ``work`` builds, kept (web/kept_pages.py) or built on a thread, its processor
     time charged to the client's share of query time: a page costs the server as a query does.
-    429 once the share is spent (engine/fairness.py); 304 when the client has it already."""
+    429 once the share is spent (engine/fairness.py); 304 when the client has it already.
+    ``published``: the generation of the dumps the page is about, if any."""
     service = service_of(request)
     fairness, client = service.queries.fairness, service.client(request)
     if fairness is not None:
         fairness.check(client)
-    kept, generation = service.pages.get(request) if service.pages is not None else (None, 0)
+    variant = published.folder.name if published is not None else ""
+    pages = service.pages
+    kept, generation = pages.get(request, variant) if pages is not None else (None, 0)
     if kept is not None:
         return not_modified(request, kept)
 
@@ -181,8 +186,8 @@ async def _charged(request: Request, work: Callable[[], Response]) -> Response:
     response, seconds = await asyncio.to_thread(timed)
     if fairness is not None:
         fairness.charge(client, seconds)
-    if service.pages is not None:
-        service.pages.keep(request, generation, response)
+    if pages is not None:
+        pages.keep(request, generation, response, variant)
     return not_modified(request, response)
 
 
@@ -227,18 +232,27 @@ def style() -> Response:
 @router.api_route("/sitemap.xml", methods=READ, include_in_schema=False)
 async def sitemap_xml(request: Request) -> Response:
     """The pages of the newest generation whose dumps are written, listed with them."""
-    paths = (await current_generation(request)).pages
-    return Response(sitemap(paths, str(request.base_url)), media_type="application/xml")
+    published = await current_generation(request)
+
+    def work() -> Response:
+        listed = sitemap(published.pages, str(request.base_url))
+        return Response(listed, media_type="application/xml")
+
+    return await _charged(request, work, published)
 
 
 @router.api_route("/sitemap-{number:int}.xml", methods=READ, include_in_schema=False)
 async def sitemap_part_xml(request: Request, number: int) -> Response:
     """One part of the sitemap, when the pages are too many for one file."""
-    paths = (await current_generation(request)).pages
-    found = sitemap_part(paths, str(request.base_url), number)
-    if found is None:
+    published = await current_generation(request)
+    if not 1 <= number <= part_count(len(published.pages)):
         raise HttpProblem(404, f"The sitemap has no part {number}; its index is /sitemap.xml.")
-    return Response(found, media_type="application/xml")
+
+    def work() -> Response:
+        listed = sitemap_part(published.pages, str(request.base_url), number)
+        return Response(listed, media_type="application/xml")
+
+    return await _charged(request, work, published)
 
 
 @router.api_route("/robots.txt", methods=READ, include_in_schema=False)
@@ -307,21 +321,21 @@ def _respond(
 @router.api_route(VOID_PATH, methods=READ, include_in_schema=False)
 async def void(request: Request) -> Response:
     """The VoID of the newest generation whose dumps are written: it describes them too."""
-    triples = (await current_generation(request)).void
+    published = await current_generation(request)
+    triples = published.void
     representation = _choose(request, None)
     links = alternates(VOID_PATH, by_format=True)
-    if representation is HTML:
-        service = service_of(request)
+    service = service_of(request)
 
-        def work() -> Response:
-            # On a thread: the first read after a write opens the new checkpoint's view.
-            with service.reading() as store:
-                description = _void_description(store, triples)
-                labelled = service.labelled(store, description.quads)
-                return _html_page(request, description, labelled, links)
+    def work() -> Response:
+        if representation is not HTML:
+            return _rdf_response(triples, representation, _headers(links, None))
+        with service.reading() as store:
+            description = _void_description(store, triples)
+            labelled = service.labelled(store, description.quads)
+            return _html_page(request, description, labelled, links)
 
-        return await asyncio.to_thread(work)
-    return _rdf_response(triples, representation, _headers(links, None))
+    return await _charged(request, work, published)
 
 
 def _void_description(store: Dataset, triples: list[ox.Triple]) -> Description:
