@@ -72,6 +72,18 @@ def test_byte_identical_in_two_processes(exported: tuple[Path, Path]) -> None:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def test_the_same_bytes_one_syntax_at_a_time_or_several(
+    exported: tuple[Path, Path],
+    shipped_store: ox.Store,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    for threads in (1, 6):
+        written = dumps.write_all(shipped_store, tmp_path / str(threads), threads=threads)
+        assert len(written) == 2 * len(dumps.DUMP_FORMATS) + 1
+        for path in written:
+            assert path.read_bytes() == (exported[0] / path.name).read_bytes(), (threads, path)
+
+
 def test_checksums_and_gzip(exported: tuple[Path, Path]) -> None:
     folder = exported[0]
     for line in (folder / dumps.CHECKSUMS).read_text().splitlines():

@@ -7,6 +7,7 @@ import hashlib
 import io
 import shutil
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -66,26 +67,32 @@ def serialize(items: Iterable[ox.Quad] | Iterable[ox.Triple], dump_format: DumpF
     return output
 
 
-def _items(store: ox.Store, dump_format: DumpFormat) -> Iterator[ox.Quad] | Iterator[ox.Triple]:
-    """The dataset in a fixed order, streamed from the store's indexes.
+def _named_quads(store: ox.Store) -> Iterator[ox.Quad]:
+    """The named graphs in a fixed order, streamed from the store's indexes.
 
     Graph by graph, in the order of their names, and within a graph in the order of Oxigraph's
     index, which depends only on the data: the same data gives the same order, and nothing has
-    to be held in memory to sort it. Triple syntaxes carry the merge of all graphs.
+    to be held in memory to sort it.
     """
-    if not dump_format.carries_graphs:
-        return (q.triple for q in store.quads_for_pattern(None, None, None, DEFAULT_GRAPH))
     graphs = sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode)), key=str)
     return chain.from_iterable(store.quads_for_pattern(None, None, None, g) for g in graphs)
 
 
 def write(store: ox.Store, dump_format: DumpFormat, output: IO[bytes]) -> None:
-    """The whole dataset in one syntax, written to ``output`` as it is read."""
+    """The whole dataset in one syntax, written to ``output`` as it is read.
+
+    Triple syntaxes carry the merge of all graphs, the default graph, which Oxigraph writes by
+    itself in its index order without holding Python's lock: dumps written side by side run on
+    cores of their own. Quad syntaxes leave the default graph out, so their quads are picked
+    here, graph by graph.
+    """
+    if not dump_format.carries_graphs:
+        store.dump(
+            output, dump_format.rdf_format, from_graph=DEFAULT_GRAPH, prefixes=VOCABULARY_PREFIXES
+        )
+        return
     ox.serialize(
-        _items(store, dump_format),
-        output,
-        format=dump_format.rdf_format,
-        prefixes=VOCABULARY_PREFIXES,
+        _named_quads(store), output, format=dump_format.rdf_format, prefixes=VOCABULARY_PREFIXES
     )
 
 
@@ -100,14 +107,16 @@ DUMP_STEM = "libassoc"
 CHECKSUMS = "SHA256SUMS"
 
 
-def write_all(store: ox.Store, folder: Path) -> list[Path]:
+def write_all(store: ox.Store, folder: Path, threads: int = 2) -> list[Path]:
     """Every syntax, plain and gzipped, and ``SHA256SUMS``; identical data gives identical bytes.
 
-    Each file is streamed: a dump of millions of triples never lies whole in memory.
+    Each file is streamed: a dump of millions of triples never lies whole in memory. The
+    syntaxes are written by ``threads`` threads at once: Oxigraph's writers and zlib let go of
+    Python's lock, so on a machine of several cores the dumps take about that many times less.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for dump_format in DUMP_FORMATS.values():
+
+    def written_in(dump_format: DumpFormat) -> list[Path]:
         plain = folder / f"{DUMP_STEM}.{dump_format.extension}"
         with plain.open("wb") as output:
             write(store, dump_format, output)
@@ -119,7 +128,11 @@ def write_all(store: ox.Store, folder: Path) -> list[Path]:
             gzip.GzipFile(filename="", mode="wb", fileobj=target, mtime=0) as compressed,
         ):
             shutil.copyfileobj(source, compressed, CHUNK_BYTES)
-        written += [plain, packed]
+        return [plain, packed]
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pairs = list(pool.map(written_in, DUMP_FORMATS.values()))
+    written = [path for pair in pairs for path in pair]
     sums = "".join(f"{_sha256(path)}  {path.name}\n" for path in written)
     checksums = folder / CHECKSUMS
     checksums.write_text(sums, encoding="utf-8")
