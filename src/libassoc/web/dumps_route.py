@@ -8,6 +8,10 @@ have paused for a moment, or at once when someone asks for the dumps or the VoID
 writes does not keep a process busy rewriting every dump after each one. Until the newest
 generation's are complete, the previous generation's are served, with that generation's ETags;
 only before the first are complete does a request wait for them (then 503 with Retry-After).
+
+A complete generation never changes, so its listing (names, sizes, checksums), its VoID and its
+list of pages are read once, and a dump small enough is kept in memory once downloaded: a
+download costs the event loop what a kept page does, not a walk through the folder.
 """
 
 from __future__ import annotations
