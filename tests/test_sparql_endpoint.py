@@ -18,10 +18,21 @@ from urllib.parse import quote, urlencode
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import FIXTURES, ROOT, LiveServer, free_port, make_home, serve_command
+from conftest import (
+    FIXTURES,
+    ROOT,
+    LiveServer,
+    free_port,
+    make_home,
+    serve_command,
+    start_server,
+)
 from ld_fixtures import client_over_either_store, server_over_either_store  # noqa: F401
-from rdflib import Graph
+from rdflib import Graph, URIRef
+from rdflib.namespace import VOID
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
+
+from libassoc.namespaces import SD
 
 ALA = "https://w3id.org/libassoc/org/ala"
 ALA_ABOUT = "https://w3id.org/libassoc/graph/ala-about"
@@ -413,6 +424,8 @@ def test_the_protocol_dataset_replaces_the_query_dataset(client: httpx.Client) -
 
 
 def test_service_description_for_rdf_clients(client: httpx.Client, server: LiveServer) -> None:
+    # The sizes come from the VoID of the dumps, written just after start-up: waited for here.
+    assert client.get("/dumps/").status_code == 200
     response = client.get("/sparql", headers={"accept": "text/turtle"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/turtle; charset=utf-8"
@@ -448,6 +461,25 @@ def test_service_description_for_rdf_clients(client: httpx.Client, server: LiveS
     ]
     default = client.get("/sparql", headers={"accept": "application/ld+json"})
     assert default.headers["content-type"] == "application/ld+json"
+
+
+def test_the_service_description_does_not_wait_for_the_dumps(tmp_path: Path) -> None:
+    home = make_home(tmp_path)
+    # Without one of its queries the process writing the dumps fails: none are ever published.
+    (home / "queries" / "app" / "nodes.rq").unlink()
+    server = start_server(home)
+    try:
+        deadline = time.monotonic() + 60
+        while "could not write the dumps" not in server.output():
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)
+        response = httpx.get(server.sparql, headers={"accept": "text/turtle"}, timeout=10)
+        assert response.status_code == 200, response.text
+        described = Graph().parse(data=response.text, format="turtle")
+        assert URIRef(server.sparql) in set(described.objects(None, SD.endpoint))
+        assert (None, VOID.triples, None) not in described, "no sizes before any dumps"
+    finally:
+        server.stop()
 
 
 def test_query_ui_for_browsers(client: httpx.Client) -> None:

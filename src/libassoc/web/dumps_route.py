@@ -255,6 +255,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(lifespan=lifespan)
 
 
+def published_generation(request: Request) -> Generation | None:
+    """The newest complete dumps, if any are yet, without waiting for them."""
+    publications: Publications = request.app.state.publications
+    return publications.latest
+
+
 async def current_generation(request: Request) -> Generation:
     publications: Publications = request.app.state.publications
     return await publications.current()

@@ -39,8 +39,9 @@ def graph_sizes(service: Service, void: list[ox.Triple]) -> tuple[int, dict[str,
     return default, named
 
 
-def describe(service: Service, endpoint: str, void: list[ox.Triple]) -> list[ox.Triple]:
-    """The description of the service answering at ``endpoint``; ``void`` gives the sizes.
+def describe(service: Service, endpoint: str, void: list[ox.Triple] | None) -> list[ox.Triple]:
+    """The description of the service answering at ``endpoint``; ``void`` gives the sizes
+    (None: no dumps are published yet, and the description gives none).
 
     The endpoint's address comes from the request's Host header: one that makes no IRI (a bad
     %-escape) is the client's error, 400.
@@ -51,7 +52,8 @@ def describe(service: Service, endpoint: str, void: list[ox.Triple]) -> list[ox.
         raise HttpProblem(
             400, f"The Host header makes no valid address for this endpoint ({error})."
         ) from error
-    default_size, named_sizes = graph_sizes(service, void)
+    default_size, named_sizes = graph_sizes(service, void or [])
+    sized = void is not None
     this = ox.NamedNode(endpoint + "#service")
     dataset = ox.NamedNode(endpoint + "#dataset")
     default_graph = ox.NamedNode(endpoint + "#default-graph")
@@ -66,8 +68,9 @@ def describe(service: Service, endpoint: str, void: list[ox.Triple]) -> list[ox.
         ox.Triple(dataset, a, _iri(SD.Dataset)),
         ox.Triple(dataset, _iri(SD.defaultGraph), default_graph),
         ox.Triple(default_graph, a, _iri(SD.Graph)),
-        ox.Triple(default_graph, _iri(VOID.triples), ox.Literal(default_size)),
     ]
+    if sized:
+        triples.append(ox.Triple(default_graph, _iri(VOID.triples), ox.Literal(default_size)))
     if service.config.allow_updates:
         triples.append(ox.Triple(this, _iri(SD.supportedLanguage), _iri(SD.SPARQL11Update)))
     for output in (*RESULT_FORMATS, *RDF_FORMATS):
@@ -81,6 +84,7 @@ def describe(service: Service, endpoint: str, void: list[ox.Triple]) -> list[ox.
             ox.Triple(entry, _iri(SD.name), ox.NamedNode(name)),
             ox.Triple(entry, _iri(SD.graph), graph),
             ox.Triple(graph, a, _iri(SD.Graph)),
-            ox.Triple(graph, _iri(VOID.triples), ox.Literal(size)),
         ]
+        if sized:
+            triples.append(ox.Triple(graph, _iri(VOID.triples), ox.Literal(size)))
     return triples

@@ -19,7 +19,7 @@ from libassoc.engine.problem import HttpProblem
 from libassoc.engine.safety import check_depth, check_services
 from libassoc.web import ui
 from libassoc.web.answers import VARY, respond
-from libassoc.web.dumps_route import current_generation
+from libassoc.web.dumps_route import published_generation
 from libassoc.web.protocol import QUERY, Params, absolute_iri, read_params, wants_fresh
 from libassoc.web.service_description import describe
 from libassoc.web.state import Service, service_of
@@ -101,8 +101,10 @@ async def _no_query(
                 VARY,
             )
     output = choose(Family.RDF, accept, format_params)
-    void = (await current_generation(request)).void
-    body = write_rdf(describe(service, endpoint, void), output)
+    # Not waited for: before the first dumps are written (minutes at 10M triples after a cold
+    # start), the description goes out without the sizes rather than not at all.
+    published = published_generation(request)
+    body = write_rdf(describe(service, endpoint, published.void if published else None), output)
     return Response(body, media_type=output.content_type, headers=VARY)
 
 
