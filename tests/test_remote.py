@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 import httpx
@@ -41,12 +42,13 @@ from libassoc.catalog import QueryCatalog
 from libassoc.engine.problem import HttpProblem
 from libassoc.neighbourhood import Neighbourhood
 from libassoc.publication import document_paths
+from libassoc.reach import EVERYTHING
 from libassoc.remote.access import RemoteEndpoints
 from libassoc.remote.around import around_change
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.settings import Paths
 from libassoc.store import DEFAULT_GRAPH, merged_triples, named_quads, net, plan
-from libassoc.validation import ONTOLOGY_GRAPH
+from libassoc.validation import ONTOLOGY_GRAPH, Shapes
 
 BLANK = re.compile(r"_:\w+")
 MERGE_GRAPH = "urn:libassoc:merge"  # outside the base IRI: no source of the dataset
@@ -295,13 +297,14 @@ def test_a_write_is_validated_on_what_a_few_queries_fetch(
         [ox.Quad(ox.NamedNode(ALA + "-new"), ox.NamedNode(SCHEMA + "parentOrganization"), core)],
     ]
     try:
-        for added in changes:
+        # Assuming the shapes read anything, and knowing what they read.
+        for reach, added in product((EVERYTHING, Shapes([Paths().shapes]).reach), changes):
             change = net(shipped_store, [ox.Quad(*q.triple, graph) for q in added], [])
             dataset.requests = 0
-            nearby = around_change(dataset, change, ONTOLOGY_GRAPH)
+            nearby = around_change(dataset, change, ONTOLOGY_GRAPH, reach)
             assert dataset.requests <= 6
-            fetched = Neighbourhood(nearby, change, ONTOLOGY_GRAPH)
-            embedded = Neighbourhood(shipped_store, change, ONTOLOGY_GRAPH)
+            fetched = Neighbourhood(nearby, change, ONTOLOGY_GRAPH, reach=reach)
+            embedded = Neighbourhood(shipped_store, change, ONTOLOGY_GRAPH, reach=reach)
             assert fetched.focus == embedded.focus
             assert fetched.triples() == embedded.triples()
         assert (

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib import Graph
 from rdflib.namespace import RDF
 
 from libassoc.catalog import QueryCatalog
 from libassoc.namespaces import ONTOLOGY_IRI
 from libassoc.neighbourhood import Neighbourhood
+from libassoc.reach import shapes_reach
 from libassoc.settings import Paths
 from libassoc.store import apply, net, open_loaded_store
 from libassoc.validation import (
@@ -74,7 +76,7 @@ def test_around_a_change_as_in_the_whole_store(path: Path) -> None:
     ]
     change = net(store, added, (), created=[WRITTEN])
     around = validate_around(
-        Neighbourhood(store, change, ONTOLOGY_GRAPH, inward=shapes().inward), shapes(), CHECKS
+        Neighbourhood(store, change, ONTOLOGY_GRAPH, reach=shapes().reach), shapes(), CHECKS
     )
     apply(store, change, None)
     whole = validate_store(store, shapes(), CHECKS)
@@ -102,11 +104,55 @@ def test_around_a_removed_link_as_in_the_whole_store(link: ox.Quad) -> None:
     store = open_loaded_store(PATHS.sources())
     change = net(store, (), [link])
     assert not changes_vocabulary(change)
-    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, inward=shapes().inward)
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, reach=shapes().reach)
     outcome = validate_around(around, shapes(), CHECKS)
     apply(store, change, None)
     whole = validate_store(store, shapes(), CHECKS)
     assert found(outcome.violations) == found(whole.violations)
+
+
+def removable_types() -> list[ox.Quad]:
+    """For each class of a node that others point at, the first quad typing such a node."""
+    store = open_loaded_store(PATHS.sources())
+    first: dict[ox.Term, ox.Quad] = {}
+    for quad in store.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), None, None):
+        if (
+            isinstance(quad.graph_name, ox.NamedNode)
+            and quad.graph_name != ONTOLOGY_GRAPH
+            and quad.object not in first
+            and next(iter(store.quads_for_pattern(None, None, quad.subject, None)), None)
+        ):
+            first[quad.object] = quad
+    return [first[c] for c in sorted(first, key=str)]
+
+
+@pytest.mark.parametrize("typed", removable_types(), ids=lambda q: q.object.value)
+def test_around_a_removed_type_as_in_the_whole_store(typed: ox.Quad) -> None:
+    # The nodes pointing at it read its type (sh:class): they are validated again.
+    store = open_loaded_store(PATHS.sources())
+    change = net(store, (), [typed])
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, reach=shapes().reach)
+    outcome = validate_around(around, shapes(), CHECKS)
+    apply(store, change, None)
+    whole = validate_store(store, shapes(), CHECKS)
+    assert found(outcome.violations) == found(whole.violations)
+
+
+def test_a_name_for_the_ala_validates_the_ala_alone() -> None:
+    store = open_loaded_store(PATHS.sources())
+    ala = ox.NamedNode("https://w3id.org/libassoc/org/ala")
+    name = ox.Quad(
+        ala, ox.NamedNode("https://schema.org/alternateName"), ox.Literal("ALA"), WRITTEN
+    )
+    around = Neighbourhood(
+        store, net(store, [name], (), [WRITTEN]), ONTOLOGY_GRAPH, reach=shapes().reach
+    )
+    assert validate_around(around, shapes(), CHECKS).conforms
+    # Dozens of nodes point at the ALA; none of their shapes reads its names.
+    assert len(around.incoming(ala)) > 30
+    assert around.focus == {ala}
+    everything = Neighbourhood(store, net(store, [name], (), [WRITTEN]), ONTOLOGY_GRAPH)
+    assert len(everything.focus) > 30
 
 
 def test_most_fixtures_can_be_written() -> None:
@@ -128,7 +174,7 @@ def test_a_valid_entity_linked_to_much_described_nodes_conforms() -> None:
         (ox.NamedNode(schema + "affiliation"), ox.NamedNode("https://w3id.org/libassoc/org/ala")),
     ]
     change = net(store, [ox.Quad(person, p, o, WRITTEN) for p, o in triples], (), [WRITTEN])
-    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, inward=shapes().inward)
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, reach=shapes().reach)
     outcome = validate_around(around, shapes(), CHECKS)
     assert outcome.conforms, found(outcome.violations)
     # ALA keeps its conformance: an affiliation is no link its shapes read from outside.
@@ -152,3 +198,35 @@ def test_a_change_to_the_class_hierarchy_is_validated_with_the_whole_store(
     outcome = validate_whole_after(disk, change, shapes(), CHECKS, tmp_path)
     assert "shapes:PlaceShape" in {v.shape for v in outcome.violations}
     assert subclass not in disk
+
+
+def test_a_node_read_through_an_inverse_path_brings_the_node_it_points_at() -> None:
+    # A team's shape reads the type of each player pointing at it: when a player loses its
+    # type, the team it plays for is validated again, though it does not point at the player.
+    shapes_graph = Graph().parse(
+        format="turtle",
+        data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix ex: <http://example.org/> .
+        ex:Team sh:targetClass ex:Team ;
+            sh:property [ sh:path [ sh:inversePath ex:playsFor ] ; sh:class ex:Player ] .
+        """,
+    )
+    ex = "http://example.org/"
+    player, team = ox.NamedNode(ex + "p"), ox.NamedNode(ex + "t")
+    graph = ox.NamedNode(ex + "g")
+    store = ox.Store()
+    store.extend(
+        [
+            ox.Quad(player, ox.NamedNode(ex + "playsFor"), team, graph),
+            ox.Quad(player, ox.NamedNode(str(RDF.type)), ox.NamedNode(ex + "Player"), graph),
+            ox.Quad(team, ox.NamedNode(str(RDF.type)), ox.NamedNode(ex + "Team"), graph),
+        ]
+    )
+    untyped = net(
+        store,
+        (),
+        [ox.Quad(player, ox.NamedNode(str(RDF.type)), ox.NamedNode(ex + "Player"), graph)],
+    )
+    around = Neighbourhood(store, untyped, ONTOLOGY_GRAPH, reach=shapes_reach(shapes_graph))
+    assert around.focus == {player, team}

@@ -1,17 +1,22 @@
 """The part of the dataset that a change can make invalid, read as it will be after the change.
 
-The shapes check a node by reading its own triples, the triples that point at it (inverse
-links), and the triples of the nodes it points at (their types for ``sh:class``, their own links
-for nested shapes and the two-way link rules). So a change's focus nodes are the nodes it
-describes and the nodes that point at what it describes. The IRIs it points at are focus nodes
-too when they are pointed at by a predicate through which the shapes read incoming links
-(``inward.py``); any other link leaves their conformance as it was, so only their own triples
-are read, which the shapes of the nodes pointing at them read. The neighbourhood
-holds, for each focus node, its triples, the triples pointing at it, and the triples of what it
-points at, plus the ontology (class and property hierarchies). Incoming ``rdf:type`` links are
-left out: a class such as ``schema:Organization`` is pointed at by half the store, and its
-instances matter to the shapes only through the class hierarchy, whose changes are validated
-with the whole store (``validation.changes_vocabulary``).
+The shapes check a node by reading its own triples, some of the triples that point at it, and
+some triples of the nodes it points at (``reach.py`` says which). So a change's focus nodes are:
+
+- the nodes it describes;
+- the nodes it points at by a predicate through which the shapes read incoming links; a link
+  by any other predicate leaves them as they were, so only their own triples are read, which
+  the shapes of the nodes pointing at them read;
+- when it describes a node by a predicate that the shapes read on the nodes pointed at (its
+  type, a two-way link), the nodes pointing at it, and the nodes it points back at by a link
+  read from there. Any other description (a new name) leaves them as they were;
+- the few nodes named as targets (``sh:targetNode``) that point at a node it describes.
+
+The neighbourhood holds, for each focus node, its triples, the triples pointing at it, and the
+triples of what it points at, plus the ontology (class and property hierarchies). Incoming
+``rdf:type`` links are left out: a class such as ``schema:Organization`` is pointed at by half
+the store, and its instances matter to the shapes only through the class hierarchy, whose
+changes are validated with the whole store (``validation.changes_vocabulary``).
 
 The checks (``queries/checks``) run over the links of the focus nodes, both ways: a check finds
 each of its rows among the links of a node that the change describes (the two-way link rules
@@ -37,6 +42,7 @@ import pyoxigraph as ox
 from rdflib.namespace import RDF
 
 from libassoc.dataset import Dataset
+from libassoc.reach import EVERYTHING, Reach
 from libassoc.store import DEFAULT_GRAPH, Change
 
 TYPE = ox.NamedNode(str(RDF.type))
@@ -45,9 +51,8 @@ TYPE = ox.NamedNode(str(RDF.type))
 class Neighbourhood:
     """The after-change view of ``store`` around ``change``.
 
-    ``ontology_graph`` is read whole, unless its quads are given as ``ontology``. ``inward``: the
-    predicates through which the shapes read incoming links (``inward.inward_predicates``);
-    None for every predicate.
+    ``ontology_graph`` is read whole, unless its quads are given as ``ontology``. ``reach``: what
+    the shapes read beyond a node's own links (``reach.shapes_reach``); by default, anything.
     """
 
     def __init__(
@@ -56,13 +61,13 @@ class Neighbourhood:
         change: Change,
         ontology_graph: ox.NamedNode,
         ontology: Collection[ox.Quad] | None = None,
-        inward: Collection[ox.NamedNode] | None = None,
+        reach: Reach = EVERYTHING,
     ) -> None:
         self._store = store
         self.change = change
         self._ontology_graph = ontology_graph
         self._ontology = ontology
-        self._inward = inward
+        self._reach = reach
         self.quads_read = 0
         # Each node's links are read once: the focus, its links and the values its shapes
         # read ask for the same nodes over again, and an on-disk read costs microseconds a quad.
@@ -105,15 +110,25 @@ class Neighbourhood:
     def focus(self) -> frozenset[ox.NamedNode]:
         """The nodes whose shapes the change can have broken."""
         changed = self.change.quads
+        reach = self._reach
         described = _iris(q.subject for q in changed)
-        inward = self._inward
         reached = _iris(
-            q.object
-            for q in changed
-            if q.predicate != TYPE and (inward is None or q.predicate in inward)
+            q.object for q in changed if q.predicate != TYPE and reach.reads_inward(q.predicate)
         )
-        referrers = _iris(q.subject for node in described for q in self.incoming(node))
-        return frozenset(described | reached | referrers)
+        spreading = _iris(q.subject for q in changed if reach.reads_outward(q.predicate))
+        referrers = _iris(
+            q.subject
+            for node in described
+            for q in self.incoming(node)
+            if node in spreading or q.subject in reach.targeted
+        )
+        backlinked = _iris(
+            q.object
+            for node in spreading
+            for q in self.outgoing(node)
+            if q.predicate != TYPE and reach.reads_inward(q.predicate)
+        )
+        return frozenset(described | reached | referrers | backlinked)
 
     @cached_property
     def incident(self) -> frozenset[ox.Quad]:

@@ -28,12 +28,12 @@ from rdflib.term import Node
 
 from libassoc.catalog import NamedQuery, run
 from libassoc.dataset import Dataset
-from libassoc.inward import inward_predicates
 from libassoc.loader import DataFileError, discover, fingerprint
 from libassoc.memory import give_back_freed_memory
 from libassoc.namespaces import LA, ONTOLOGY_IRI, bind_prefixes
 from libassoc.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_GRAPH_IRI
 from libassoc.neighbourhood import Neighbourhood, as_store
+from libassoc.reach import Reach, shapes_reach
 from libassoc.store import Change, NamedGraph, apply
 
 
@@ -100,9 +100,9 @@ class Shapes:
             raise ShapesError(f"the shapes cannot be used: {error}") from error
 
     @cached_property
-    def inward(self) -> frozenset[ox.NamedNode] | None:
-        """The predicates of the incoming links the shapes read (None: any)."""
-        return inward_predicates(self.graph)
+    def reach(self) -> Reach:
+        """What the shapes read beyond a focus node's own links."""
+        return shapes_reach(self.graph)
 
     @cached_property
     def vocabulary_shapes(self) -> tuple[URIRef, ...]:
@@ -424,7 +424,7 @@ def validate_change(
     """
     if changes_vocabulary(change):
         return validate_whole_after(store, change, shapes, checks, scratch)
-    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, ontology, shapes.inward)
+    around = Neighbourhood(store, change, ONTOLOGY_GRAPH, ontology, shapes.reach)
     return validate_around(around, shapes, checks)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from libassoc.neighbourhood import TYPE, as_store
+from libassoc.reach import EVERYTHING, Reach
 from libassoc.remote.dataset import RemoteDataset
 from libassoc.store import Change
 
@@ -28,18 +29,31 @@ def _links(remote: RemoteDataset, nodes: set[ox.NamedNode]) -> set[ox.Quad]:
     return {*remote.quads_matching(["s"], rows), *remote.quads_matching(["o"], rows)}
 
 
-def around_change(remote: RemoteDataset, change: Change, ontology: ox.NamedNode) -> ox.Store:
+def around_change(
+    remote: RemoteDataset, change: Change, ontology: ox.NamedNode, reach: Reach = EVERYTHING
+) -> ox.Store:
     """The quads of ``remote`` that validating ``change`` reads (see ``Neighbourhood``)."""
     changed = change.quads
     described = _iris(q.subject for q in changed)
     pointed_at = _iris(q.object for q in changed if q.predicate != TYPE)
+    spreading = _iris(q.subject for q in changed if reach.reads_outward(q.predicate))
     found = _links(remote, described | pointed_at)
-    # Those pointing at what the change describes are focus nodes too: their links as well.
+    known = (*found, *change.added)
+    # The focus nodes the description of a node can reach: their links as well.
     referrers = _iris(
-        q.subject for q in (*found, *change.added) if q.object in described and q.predicate != TYPE
+        q.subject
+        for q in known
+        if q.object in described
+        and q.predicate != TYPE
+        and (q.object in spreading or q.subject in reach.targeted)
     )
-    found |= _links(remote, referrers - described - pointed_at)
-    focus = described | pointed_at | referrers
+    backlinked = _iris(
+        q.object
+        for q in known
+        if q.subject in spreading and q.predicate != TYPE and reach.reads_inward(q.predicate)
+    )
+    found |= _links(remote, (referrers | backlinked) - described - pointed_at)
+    focus = described | pointed_at | referrers | backlinked
     # The own links of what the focus nodes point at.
     values = _iris(
         q.object for q in (*found, *change.added) if q.subject in focus and q.predicate != TYPE

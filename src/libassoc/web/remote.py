@@ -81,8 +81,8 @@ class RemoteService(Service):
             refuse_ontology_changes(change)
             if changes_vocabulary(change):
                 raise HttpProblem(501, VOCABULARY_REFUSED)
-            nearby = around_change(self.dataset, change, ONTOLOGY_GRAPH)
-            around = Neighbourhood(nearby, change, ONTOLOGY_GRAPH, inward=self.shapes.inward)
+            nearby = around_change(self.dataset, change, ONTOLOGY_GRAPH, self.shapes.reach)
+            around = Neighbourhood(nearby, change, ONTOLOGY_GRAPH, reach=self.shapes.reach)
             outcome = validate_around(around, self.shapes, checks)
             if not outcome.conforms:
                 return outcome, None
