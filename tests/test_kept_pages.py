@@ -16,7 +16,7 @@ class Served:
     generation: int = 0
 
 
-def request(path: str, accept: str = "text/html") -> Request:
+def request(path: str, accept: str = "text/html", query: bytes = b"") -> Request:
     return Request(
         {
             "type": "http",
@@ -24,7 +24,7 @@ def request(path: str, accept: str = "text/html") -> Request:
             "scheme": "http",
             "server": ("127.0.0.1", 8000),
             "path": path,
-            "query_string": b"",
+            "query_string": query,
             "headers": [(b"host", b"127.0.0.1:8000"), (b"accept", accept.encode())],
         }
     )
@@ -63,3 +63,20 @@ def test_only_whole_answers_are_kept() -> None:
     _, generation = pages.get(page)
     pages.keep(page, generation, Response(b"gone", status_code=404))
     assert pages.get(page)[0] is None
+
+
+def test_parameters_no_page_reads_find_the_page_kept_without_them() -> None:
+    pages = KeptPages(Served())
+    page = request("/org/ala")
+    _, generation = pages.get(page)
+    pages.keep(page, generation, Response(b"<p>ALA</p>", media_type="text/html"))
+    for junk in (b"utm_source=feed", b"x=1&y=2", b"format"):
+        kept, _ = pages.get(request("/org/ala", query=junk))
+        assert kept is not None and kept.body == b"<p>ALA</p>", junk
+    assert pages.get(request("/org/ala", query=b"format=ttl"))[0] is None
+    turtle = request("/org/ala", query=b"format=ttl&utm_source=feed")
+    _, generation = pages.get(turtle)
+    pages.keep(turtle, generation, Response(b"<a> <b> <c> .", media_type="text/turtle"))
+    assert len(pages.pages) == 2
+    kept, _ = pages.get(request("/org/ala", query=b"format=ttl"))
+    assert kept is not None and kept.body == b"<a> <b> <c> ."

@@ -6,12 +6,15 @@ request; handing out a kept one costs almost nothing. A kept page belongs to one
 the data, and the whole set is dropped as soon as a write publishes the next; a page whose build
 saw a write published is not kept. So no page handed out is older than a fresh build would be.
 
-Pages are keyed by their full URL (scheme, host, path, query) and the representation the
-``Accept`` header picks, which together decide everything a page says. Each page carries a
-strong ``ETag`` from its bytes, so a harvester or browser that has it already gets ``304 Not
-Modified``, across restarts too. A request with ``Cache-Control: no-cache`` gets a page built
-now. Only a server whose data changes through itself alone keeps pages (the embedded store: a
-remote store may be written by others, as ``engine/remote.py`` explains for query answers).
+Pages are keyed by their address (scheme, host, path), the one query parameter pages read
+(``format``) and the representation the ``Accept`` header picks, which together decide
+everything a page says. Other parameters (a tracker's ``utm_source``, or junk meant to fill the
+store) change nothing on the page, so they find the page kept without it and keep no other.
+Each page carries a strong ``ETag`` from its bytes, so a harvester or browser that has it
+already gets ``304 Not Modified``, across restarts too. A request with ``Cache-Control:
+no-cache`` gets a page built now. Only a server whose data changes through itself alone keeps
+pages (the embedded store: a remote store may be written by others, as ``engine/remote.py``
+explains for query answers).
 """
 
 from __future__ import annotations
@@ -71,8 +74,11 @@ class KeptPages:
 
     @staticmethod
     def key(request: Request, published: str) -> bytes:
+        url = request.url
+        wanted = request.query_params.get("format", "")
         chosen = by_accept(request.headers.get("accept"))
-        return f"{request.url}\n{chosen.media_type if chosen else '-'}\n{published}".encode()
+        accepted = chosen.media_type if chosen else "-"
+        return f"{url.scheme}://{url.netloc}{url.path}\n{wanted}\n{accepted}\n{published}".encode()
 
     def _follow(self) -> int:
         now = self.served.generation
