@@ -90,7 +90,8 @@ def start_server(
     data: Sequence[Path] = SHIPPED_DATA,
     env: dict[str, str] | None = None,
 ) -> LiveServer:
-    """Start a server and wait until it answers; fail with its output if it does not."""
+    """Start a server and wait until it answers and is ready (its indexes built, so a search
+    finds what it should); fail with its output if it does not."""
     port = free_port()
     log = home / f"server-{port}.log"
     environment = {**os.environ, "LIBASSOC_HOME": str(home), **(env or {})}
@@ -107,7 +108,8 @@ def start_server(
         if process.poll() is not None:
             pytest.fail(f"the server exited with {process.returncode}:\n{server.output()}")
         try:
-            if httpx.get(server.sparql, params={"query": "ASK {}"}, timeout=5).status_code == 200:
+            answers = httpx.get(server.sparql, params={"query": "ASK {}"}, timeout=5)
+            if answers.status_code == 200 and httpx.get(server.url + "/ready").status_code == 200:
                 return server
         except httpx.TransportError:
             pass

@@ -64,7 +64,7 @@ def test_each_write_adds_and_removes_what_it_touched() -> None:
     assert [s.value for s in found.under(ox.NamedNode(DOC))] == [DOC + "#b"]
 
 
-def test_pages_and_writes_wait_for_the_first_fill() -> None:
+def test_pages_wait_for_the_first_fill() -> None:
     store = loaded()
     found = HashSubjects()
     assert not found.ready
@@ -76,3 +76,25 @@ def test_pages_and_writes_wait_for_the_first_fill() -> None:
     found.fill(store, QueryCatalog.from_dir(Paths().queries))
     reader.join()
     assert found.ready and seen[0] == found.under(ox.NamedNode(ONTOLOGY_IRI)) and seen[0]
+
+
+def test_a_write_while_the_fill_reads_an_earlier_generation_is_not_undone() -> None:
+    earlier = loaded()  # what the fill reads: the generation before both writes
+    store = loaded()
+    found = HashSubjects()
+    kept, gone = labelled(DOC + "#kept"), labelled(DOC + "#gone")
+    apply(earlier, Change(added=frozenset({gone}), created=frozenset({GRAPH})), None)
+    apply(store, Change(added=frozenset({gone}), created=frozenset({GRAPH})), None)
+    for change in (
+        Change(added=frozenset({kept})),
+        Change(removed=frozenset({gone})),
+    ):
+        apply(store, change, None)
+        found.follow(store, change)  # at once: the fill has not even begun
+    assert not found.ready
+    found.fill(earlier, QueryCatalog.from_dir(Paths().queries))
+    assert [s.value for s in found.under(ox.NamedNode(DOC))] == [DOC + "#kept"]
+    later = Change(removed=frozenset({kept}))
+    apply(store, later, None)
+    found.follow(store, later)
+    assert found.under(ox.NamedNode(DOC)) == []

@@ -11,9 +11,9 @@ from conftest import LiveServer
 from ld_fixtures import get
 
 from libassoc.catalog import QueryCatalog
-from libassoc.search_index import SearchIndex, normalized
+from libassoc.search_index import SearchIndex, StillFilling, normalized
 from libassoc.settings import Paths
-from libassoc.store import net, replace_contents
+from libassoc.store import apply, net, replace_contents
 
 SCHEMA = "https://schema.org/"
 ORG = "https://w3id.org/libassoc/org/"
@@ -114,6 +114,33 @@ def test_the_index_follows_a_write_and_ranks_only_what_the_words_find() -> None:
     store.remove(name)
     index.follow(store, gone)
     assert index.search("nmla") == []
+
+
+def test_a_write_while_the_index_fills_from_an_earlier_generation_is_not_undone() -> None:
+    catalog = QueryCatalog.from_dir(Paths().queries)
+    old = ox.Literal("Old Name Association", language="en")
+    earlier = _store((ORG + "renamed", SCHEMA + "name", old))
+    store = _store((ORG + "renamed", SCHEMA + "name", old))
+    index = SearchIndex()
+    renamed = net(
+        store,
+        [
+            ox.Quad(
+                ox.NamedNode(ORG + "renamed"),
+                ox.NamedNode(SCHEMA + "name"),
+                ox.Literal("New"),
+                GRAPH,
+            )
+        ],
+        [ox.Quad(ox.NamedNode(ORG + "renamed"), ox.NamedNode(SCHEMA + "name"), old, GRAPH)],
+    )
+    apply(store, renamed, None)
+    index.follow(store, renamed)  # at once: the fill has not even begun
+    with pytest.raises(StillFilling):  # rather than an answer missing most things
+        index.search("new")
+    index.fill(earlier, catalog)
+    assert [e.iri for e in index.search("new")] == [ORG + "renamed"]
+    assert index.search("old") == []
 
 
 def test_normalized_text() -> None:

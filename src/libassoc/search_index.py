@@ -165,6 +165,10 @@ class Words:
         return set.intersection(*(self.starting(t) for t in terms))
 
 
+class StillFilling(Exception):
+    """The index is being filled, as it is after each start: a search would find too little."""
+
+
 class SearchIndex:
     """Every searchable thing by IRI, and the words of their names and of their descriptions."""
 
@@ -174,6 +178,9 @@ class SearchIndex:
         self._descriptions = Words()
         self._lock = threading.Lock()
         self._filled = threading.Event()
+        # Things that writes indexed while ``fill`` read an earlier generation, which must not
+        # put them back as they were; None once it is done.
+        self._written: set[str] | None = set()
         self.examined = 0  # things ranked by searches so far: what tests count, not seconds
 
     @property
@@ -204,25 +211,31 @@ class SearchIndex:
                 if not isinstance(iri, ox.NamedNode) or not isinstance(text, ox.Literal):
                     continue
                 if iri.value != current:
-                    self._index(current, fields, types)
+                    self._index(current, fields, types, filling=True)
                     current, fields, types = iri.value, defaultdict(list), set()
                 field = str(getattr(row["field"], "value", ""))
                 if text.value not in fields[field]:
                     fields[field].append(text.value)
                 if isinstance(row["type"], ox.NamedNode):
                     types.add(row["type"].value)
-            self._index(current, fields, types)
+            self._index(current, fields, types, filling=True)
             give_back_freed_memory()  # what reading every name of the store took
         finally:
+            with self._lock:
+                self._written = None
             self._filled.set()  # whatever happened, nobody waits for ever
 
-    def _index(self, iri: str, fields: dict[str, list[str]], types: set[str]) -> None:
+    def _index(
+        self, iri: str, fields: dict[str, list[str]], types: set[str], filling: bool = False
+    ) -> None:
         entry = _entry(iri, fields, types) if iri else None
         if entry is not None:
-            self._add(entry)
+            self._add(entry, filling)
 
-    def _add(self, entry: Entry) -> None:
+    def _add(self, entry: Entry, filling: bool = False) -> None:
         with self._lock:
+            if filling and self._written is not None and entry.iri in self._written:
+                return  # a write indexed it from a later generation
             self._entries[entry.iri] = entry
             self._names.add(entry.iri, entry.names)
             self._descriptions.add(entry.iri, [entry.description])
@@ -239,8 +252,10 @@ class SearchIndex:
 
         Things whose names hold every word rank by how their names match (only those are
         looked at one by one); things whose descriptions do come after, in name order.
+        ``StillFilling`` until the index is filled.
         """
-        self._filled.wait()
+        if not self._filled.is_set():
+            raise StillFilling
         query, terms = normalized(text), words(text)
         if not terms:
             return []
@@ -264,14 +279,20 @@ class SearchIndex:
             return [self._entries[iri] for *_, iri in best]
 
     def follow(self, store: Dataset, change: Change) -> None:
-        """After ``change`` was applied to ``store``: each thing it touched, indexed again."""
-        self._filled.wait()
+        """After ``change`` was applied to ``store``: each thing it touched, indexed again.
+
+        While ``fill`` still reads, the things are indexed here all the same, and ``fill``
+        leaves them as they are.
+        """
         touched = {
             q.subject.value
             for q in change.quads
             if isinstance(q.subject, ox.NamedNode)
             and (q.predicate.value in FIELDS or q.predicate == TYPE)
         }
+        with self._lock:
+            if self._written is not None:
+                self._written.update(touched)
         for iri in touched:
             subject = ox.NamedNode(iri)
             fields: dict[str, list[str]] = defaultdict(list)

@@ -1,8 +1,8 @@
 """``/health``, the process answers; ``/ready``, it can serve: for probes, each a few microseconds.
 
 Neither touches the store. The service is put in place only once the store is open, its data
-validated and the query workers started; it is ready once the pages' index of the documents
-(``hash_subjects``), built in the background, is complete too.
+validated and the query workers started; it is ready once the indexes built in the background
+are complete too: the pages' index of the documents (``hash_subjects``) and the search index.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ async def health(_request: Request) -> Response:
 
 async def ready(request: Request) -> Response:
     service = getattr(request.app.state, "service", None)
-    if service is None or not service.hashed.ready:
+    if service is None or not service.hashed.ready or not service.searchable.ready:
         return PlainTextResponse(
             "not ready: the store is not open, the query workers have not started, or the pages' "
-            "index of the documents is still being built\n",
+            "index of the documents or the search index is still being built\n",
             status_code=503,
             headers={**NO_STORE, "retry-after": str(READY_RETRY_SECONDS)},
         )
