@@ -251,6 +251,24 @@ def test_pages_are_charged_to_their_client_s_share_too(server: LiveServer) -> No
     assert other.status_code == 200
 
 
+def test_searches_are_charged_to_their_client_s_share_too(tmp_path: Path) -> None:
+    # A search of the shipped data takes about a tenth of a millisecond: a small budget.
+    budget = ("--client-budget", "0.02", "--client-window", "600")
+    server = start_server(make_home(tmp_path), budget)
+    try:
+        searcher = {**as_client("searcher"), "accept": "application/json"}
+        with httpx.Client(base_url=server.url, headers=searcher) as client:
+            for _ in range(3000):
+                found = client.get("/search", params={"q": "library"})
+                if found.status_code != 200:
+                    break
+        assert_problem(found, 429, "share of query time")
+        other = httpx.get(server.url + "/search", params={"q": "a"}, headers=as_client("other"))
+        assert other.status_code == 200
+    finally:
+        server.stop()
+
+
 def test_a_client_holds_one_worker_and_its_next_query_waits_for_its_own(
     server: LiveServer,
 ) -> None:

@@ -8,8 +8,6 @@ The catch-all route comes last: the app includes this router after every other o
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -167,25 +165,20 @@ async def _charged(
     429 once the share is spent (engine/fairness.py); 304 when the client has it already.
     ``published``: the generation of the dumps the page is about, if any."""
     service = service_of(request)
-    fairness, client = service.queries.fairness, service.client(request)
-    if fairness is not None:
-        fairness.check(client)
+    service.check_share(request)
     variant = published.folder.name if published is not None else ""
     pages = service.pages
     kept, generation = pages.get(request, variant) if pages is not None else (None, 0)
     if kept is not None:
         return not_modified(request, kept)
 
-    def timed() -> tuple[Response, float]:
-        started = time.thread_time()
+    def built() -> Response:
         response = work()
         if response.status_code == 200:
             tagged(response)  # here rather than on the event loop, as answers are (evaluation.py)
-        return response, time.thread_time() - started
+        return response
 
-    response, seconds = await asyncio.to_thread(timed)
-    if fairness is not None:
-        fairness.charge(client, seconds)
+    response = await service.on_share(request, built)
     if pages is not None:
         pages.keep(request, generation, response, variant)
     return not_modified(request, response)

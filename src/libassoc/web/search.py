@@ -4,13 +4,14 @@ accents, best first (``search_index.py``); HTML for people, JSON for scripts (``
 
 from __future__ import annotations
 
-import asyncio
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from libassoc.engine.conneg import negotiate
 from libassoc.engine.problem import HttpProblem
+from libassoc.search_index import StillFilling
 from libassoc.web.representation import READ
 from libassoc.web.state import service_of
 from libassoc.web.templating import render
@@ -21,6 +22,7 @@ router = APIRouter()
 HTML, JSON = "text/html", "application/json"
 MAX_QUERY_CHARACTERS = 200
 RESULTS = 50
+RETRY_SECONDS = 5
 
 
 @router.api_route("/search", methods=READ, include_in_schema=False)
@@ -32,8 +34,19 @@ async def search(request: Request) -> Response:
     chosen = JSON if wanted == "json" else negotiate(request.headers.get("accept"), [HTML, JSON])
     if chosen is None:
         raise HttpProblem(406, f"/search answers in {HTML} or {JSON}.", {"Vary": "Accept"})
-    # The index may still be filling at start: wait for it off the event loop.
-    found = await asyncio.to_thread(service_of(request).searchable.search, text, RESULTS)
+    service = service_of(request)
+    service.check_share(request)
+    try:
+        # Charged: the broadest words take a tenth of a second at 1M triples.
+        found = await service.on_share(request, partial(service.searchable.search, text, RESULTS))
+    except StillFilling:
+        # Waiting for it would hold a thread that pages need, for minutes on a large store.
+        raise HttpProblem(
+            503,
+            "The search index is still being built, as it is after each start; try again in a "
+            "few seconds.",
+            {"Retry-After": str(RETRY_SECONDS)},
+        ) from None
     results = [
         {"iri": entry.iri, "name": entry.name, "kind": entry.kind, "href": href(entry.iri)}
         for entry in found

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 from fastapi import Request
@@ -34,6 +35,7 @@ from libassoc.web.config import ServerConfig
 from libassoc.web.kept_pages import KeptPages
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ChangeOf = Callable[[Dataset], Change]
 
@@ -110,6 +112,26 @@ class Service(ABC):
     def client(self, request: Request) -> str:
         """Who sent ``request``, as per-client fairness tells clients apart."""
         return client_key(request.scope, self.proxies)
+
+    def check_share(self, request: Request) -> None:
+        """429 with ``Retry-After`` when whoever sent ``request`` has spent its share of time."""
+        fairness = self.queries.fairness
+        if fairness is not None:
+            fairness.check(self.client(request))
+
+    async def on_share(self, request: Request, work: Callable[[], T]) -> T:
+        """What ``work`` returns, run on a thread, its processor time charged to the share of
+        whoever sent ``request``: a page or a search costs the server as a query does."""
+
+        def timed() -> tuple[T, float]:
+            started = time.thread_time()
+            return work(), time.thread_time() - started
+
+        result, seconds = await asyncio.to_thread(timed)
+        fairness = self.queries.fairness
+        if fairness is not None:
+            fairness.charge(self.client(request), seconds)
+        return result
 
     @abstractmethod
     async def start(self) -> None:
