@@ -13,6 +13,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -226,6 +227,44 @@ def test_triples_in_the_store_follow_each_write(operator: httpx.Client) -> None:
         60,
         f"the triples gauge follows the write to {now}",
     )
+
+
+def test_metrics_are_for_the_addresses_the_operator_names() -> None:
+    def status(config: ServerConfig, peer: str, forwarded: str | None = None) -> httpx.Response:
+        async def scrape_once() -> httpx.Response:
+            transport = httpx.ASGITransport(app=create_app(config), client=(peer, 40000))
+            headers = {"x-forwarded-for": forwarded} if forwarded else {}
+            async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+                return await client.get("/metrics", headers=headers)
+
+        return asyncio.run(scrape_once())
+
+    default = ServerConfig()
+    assert status(default, "127.0.0.1").status_code == 200
+    assert status(default, "::1").status_code == 200
+    stranger = status(default, "203.0.113.9")
+    assert stranger.status_code == 403
+    assert "203.0.113.9" in stranger.text and "--metrics-from" in stranger.text
+    # Forged forwarding counts for nothing; a trusted proxy's does.
+    assert status(default, "127.0.0.1", "203.0.113.9").status_code == 200
+    proxied = ServerConfig(trusted_proxies=("127.0.0.1",))
+    assert status(proxied, "127.0.0.1", "203.0.113.9").status_code == 403
+    assert status(proxied, "127.0.0.1").status_code == 200
+    # The operator's list replaces this machine.
+    named = ServerConfig(metrics_from=("198.51.100.0/24",))
+    assert status(named, "198.51.100.7").status_code == 200
+    assert status(named, "127.0.0.1").status_code == 403
+
+
+def test_an_address_that_is_none_stops_the_start() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "libassoc", "serve", "--metrics-from", "everyone"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "--metrics-from" in done.stderr and "everyone" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_openmetrics_when_asked(operator: httpx.Client) -> None:

@@ -137,13 +137,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The web layer loads only here, so the other commands start without it.
     from libassoc.web.app import create_app, open_checked_store
     from libassoc.web.clients import trusted_networks
-    from libassoc.web.config import ServerConfig
+    from libassoc.web.config import LOOPBACK, ServerConfig
 
-    try:
-        trusted_networks(args.trusted_proxy or ())
-    except ValueError as error:
-        print(f"error: --trusted-proxy: {error}", file=sys.stderr)
-        return EXIT_UNREADABLE
+    for option, networks in (
+        ("--trusted-proxy", args.trusted_proxy or ()),
+        ("--metrics-from", args.metrics_from or ()),
+    ):
+        try:
+            trusted_networks(networks)
+        except ValueError as error:
+            print(f"error: {option}: {error}", file=sys.stderr)
+            return EXIT_UNREADABLE
     workers = args.query_workers or ServerConfig().query_workers
     token = _write_token(args)
     if args.allow_updates and not token:
@@ -172,6 +176,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             waiting=args.client_queue,
         ),
         trusted_proxies=tuple(args.trusted_proxy or ()),
+        metrics_from=tuple(args.metrics_from or LOOPBACK),
     )
     if args.remote_query and args.data:
         print(
@@ -456,6 +461,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="a reverse proxy (address or network) whose X-Forwarded-For names the client "
         "(repeatable; default: none, the connection's address counts)",
+    )
+    serve.add_argument(
+        "--metrics-from",
+        action="append",
+        metavar="ADDRESS",
+        help="who may read /metrics: an address or network (repeatable; default: this machine, "
+        "127.0.0.0/8 and ::1; 0.0.0.0/0 and ::/0 for anyone)",
     )
     serve.add_argument(
         "--log-format",

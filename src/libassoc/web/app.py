@@ -168,12 +168,9 @@ def create_app(config: ServerConfig, opened: OpenedStore | None = None) -> FastA
     # Added last, so outermost: CORS answers get the headers too, and the time counted is all of
     # the app's.
     app.add_middleware(SecurityHeaders)
-    metrics = Metrics(app.state)
-    app.add_middleware(
-        WatchedApp,
-        watchers=(metrics, AccessLog()),
-        proxies=trusted_networks(config.trusted_proxies),
-    )
+    proxies = trusted_networks(config.trusted_proxies)
+    metrics = Metrics(app.state, trusted_networks(config.metrics_from), proxies)
+    app.add_middleware(WatchedApp, watchers=(metrics, AccessLog()), proxies=proxies)
     install_error_handlers(app)
     app.include_router(health.router)
     app.add_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)

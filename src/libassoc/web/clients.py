@@ -24,12 +24,13 @@ def trusted_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
-def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+def within(address: str, networks: Sequence[Network]) -> bool:
+    """Whether ``address`` (an IP address, or whatever else names the peer) is in ``networks``."""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(parsed in network for network in proxies)
+    return any(parsed in network for network in networks)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -40,7 +41,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def client_address(scope: Scope, proxies: Sequence[Network]) -> str:
     peer = scope.get("client")
     address: str = peer[0] if peer else UNKNOWN
-    if not proxies or not _trusted(address, proxies):
+    if not proxies or not within(address, proxies):
         return address
     forwarded = _header(scope, b"x-forwarded-for")
     if forwarded is None:
@@ -48,7 +49,7 @@ def client_address(scope: Scope, proxies: Sequence[Network]) -> str:
     for hop in reversed([part.strip() for part in forwarded.split(",")]):
         if not hop:
             continue
-        if not _trusted(hop, proxies):
+        if not within(hop, proxies):
             return hop
         address = hop
     return address

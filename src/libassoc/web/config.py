@@ -12,6 +12,8 @@ from libassoc.engine.result_cache import DEFAULT_CAPACITY, DEFAULT_PAGE_CAPACITY
 from libassoc.remote.access import RemoteEndpoints
 from libassoc.settings import Paths
 
+LOOPBACK = ("127.0.0.0/8", "::1")
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -37,6 +39,8 @@ class ServerConfig:
     page_cache_bytes: int = DEFAULT_PAGE_CAPACITY
     # Proxies whose X-Forwarded-For is believed (addresses or networks).
     trusted_proxies: tuple[str, ...] = ()
+    # Who may read /metrics (addresses or networks): this machine, unless the operator says more.
+    metrics_from: tuple[str, ...] = LOOPBACK
     # Workers read checkpoints, so each costs only its process; two keep a cheap query free while
     # another runs long.
     query_workers: int = field(default_factory=lambda: max(2, min(4, os.cpu_count() or 2)))

@@ -9,19 +9,24 @@ costs in proportion to the data.
 
 Each app has a registry of its own, not prometheus-client's global one: apps built side by side
 (tests, benchmarks) keep apart.
+
+Only the addresses the operator names (``--metrics-from``; by default this machine's own) may
+read it, as Fuseki keeps its admin area to localhost: the counters tell a stranger how busy the
+server is and what fails. A client behind a trusted proxy is known by its forwarded address.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.datastructures import State
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
+from libassoc.web.clients import Network, client_address, within
 from libassoc.web.dumps_route import Generation
 from libassoc.web.exchanges import Exchange
 from libassoc.web.service_description import graph_sizes
@@ -147,7 +152,11 @@ class ServiceCollector:
 class Metrics:
     """The app's registry; watches every exchange (see ``exchanges.WatchedApp``)."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(
+        self, state: State, readers: Sequence[Network] = (), proxies: Sequence[Network] = ()
+    ) -> None:
+        self.readers = readers  # who may read /metrics
+        self.proxies = proxies
         self.registry = CollectorRegistry()
         self.in_flight = 0
         self._requests = Counter(
@@ -185,5 +194,13 @@ class Metrics:
         timed.observe(exchange.seconds)
 
     async def endpoint(self, request: Request) -> Response:
+        address = client_address(request.scope, self.proxies)
+        if not within(address, self.readers):
+            return PlainTextResponse(
+                f"/metrics is not open to {address}: the operator names who may read it "
+                "(--metrics-from).\n",
+                status_code=403,
+                headers=NO_STORE,
+            )
         encode, media_type = choose_encoder(request.headers.get("accept", ""))
         return Response(encode(self.registry), media_type=media_type, headers=NO_STORE)
