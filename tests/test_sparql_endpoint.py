@@ -32,7 +32,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import VOID
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 
-from libassoc.namespaces import SD
+from libassoc.namespaces import BASE, SD
+from libassoc.web.service_description import graph_sizes
 
 ALA = "https://w3id.org/libassoc/org/ala"
 ALA_ABOUT = "https://w3id.org/libassoc/graph/ala-about"
@@ -461,6 +462,19 @@ def test_service_description_for_rdf_clients(client: httpx.Client, server: LiveS
     ]
     default = client.get("/sparql", headers={"accept": "application/ld+json"})
     assert default.headers["content-type"] == "application/ld+json"
+
+
+def test_a_graph_the_published_void_does_not_count_yet_has_no_size() -> None:
+    void = "http://rdfs.org/ns/void#"
+    dataset, counted, created = (ox.NamedNode(BASE + name) for name in ("d", "g1", "g2"))
+    described = [
+        ox.Triple(dataset, ox.NamedNode(void + "subset"), counted),
+        ox.Triple(dataset, ox.NamedNode(void + "triples"), ox.Literal(10)),
+        ox.Triple(counted, ox.NamedNode(void + "triples"), ox.Literal(4)),
+    ]
+    # A write made g2 after the dumps were written: not empty, only not counted yet.
+    sizes = graph_sizes([counted.value, created.value], described)
+    assert sizes == (10, {counted.value: 4, created.value: None})
 
 
 def test_the_service_description_does_not_wait_for_the_dumps(tmp_path: Path) -> None:

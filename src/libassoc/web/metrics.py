@@ -53,7 +53,7 @@ class PublishedTriples:
             return None
         if generation is not self._counted:
             try:
-                self._count = graph_sizes(service, generation.void)[0]
+                self._count = graph_sizes(service.graphs, generation.void)[0]
             except OSError:
                 # Replaced between two reads: the next scrape reads the newer one.
                 return self._count if self._counted else None

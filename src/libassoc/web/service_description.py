@@ -8,6 +8,8 @@ request would read the whole store. Every node has an IRI under the endpoint's o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyoxigraph as ox
 from rdflib.namespace import RDF, VOID
 
@@ -21,11 +23,11 @@ def _iri(term: object) -> ox.NamedNode:
     return ox.NamedNode(str(term))
 
 
-def graph_sizes(service: Service, void: list[ox.Triple]) -> tuple[int, dict[str, int]]:
-    """The default graph's size, and each named graph's, from the VoID triples ``void``.
+def graph_sizes(graphs: Iterable[str], void: list[ox.Triple]) -> tuple[int, dict[str, int | None]]:
+    """The default graph's size, and the size of each of ``graphs``, from the VoID ``void``.
 
     The dataset is the node with ``void:subset`` links; its count is the merged default graph's.
-    A graph the VoID does not count yet (made by a write since) is given as empty.
+    A graph the VoID does not count yet (made by a write since) has no size (None).
     """
     triples, subset = _iri(VOID.triples), _iri(VOID.subset)
     counts = {
@@ -35,7 +37,7 @@ def graph_sizes(service: Service, void: list[ox.Triple]) -> tuple[int, dict[str,
     }
     datasets = {t.subject for t in void if t.predicate == subset}
     default = next((counts[d] for d in datasets if d in counts), 0)
-    named = {graph: counts.get(ox.NamedNode(graph), 0) for graph in service.graphs}
+    named = {graph: counts.get(ox.NamedNode(graph)) for graph in graphs}
     return default, named
 
 
@@ -52,7 +54,7 @@ def describe(service: Service, endpoint: str, void: list[ox.Triple] | None) -> l
         raise HttpProblem(
             400, f"The Host header makes no valid address for this endpoint ({error})."
         ) from error
-    default_size, named_sizes = graph_sizes(service, void or [])
+    default_size, named_sizes = graph_sizes(service.graphs, void or [])
     sized = void is not None
     this = ox.NamedNode(endpoint + "#service")
     dataset = ox.NamedNode(endpoint + "#dataset")
@@ -85,6 +87,6 @@ def describe(service: Service, endpoint: str, void: list[ox.Triple] | None) -> l
             ox.Triple(entry, _iri(SD.graph), graph),
             ox.Triple(graph, a, _iri(SD.Graph)),
         ]
-        if sized:
+        if sized and size is not None:
             triples.append(ox.Triple(graph, _iri(VOID.triples), ox.Literal(size)))
     return triples
