@@ -142,6 +142,10 @@ class Service(ABC):
         self._indexing = asyncio.create_task(asyncio.to_thread(self._index))
 
     def _index(self) -> None:
+        if self.config.allow_updates:
+            # Worked out from the shapes' SPARQL in about a second, which the first write would
+            # otherwise wait for.
+            self.shapes.reach  # noqa: B018
         with self.reading() as view:
             try:
                 self.hashed.fill(view, self.catalog)
