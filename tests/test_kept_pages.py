@@ -80,3 +80,15 @@ def test_parameters_no_page_reads_find_the_page_kept_without_them() -> None:
     assert len(pages.pages) == 2
     kept, _ = pages.get(request("/org/ala", query=b"format=ttl"))
     assert kept is not None and kept.body == b"<a> <b> <c> ."
+
+
+def test_a_new_year_leaves_nothing_kept() -> None:
+    # The pictures of history run to the present year: drawn again once it has changed.
+    year = [2026]
+    pages = KeptPages(Served(), this_year=lambda: year[0])
+    page = request("/history")
+    _, generation = pages.get(page)
+    pages.keep(page, generation, Response(b"<svg>1876-2026</svg>", media_type="text/html"))
+    assert pages.get(page)[0] is not None
+    year[0] = 2027
+    assert pages.get(page)[0] is None

@@ -3,8 +3,9 @@
 Building a page (its lookups, the template or the RDF writer) costs milliseconds of Python in
 the web process, where it competes with the event loop that reads and answers every other
 request; handing out a kept one costs almost nothing. A kept page belongs to one generation of
-the data, and the whole set is dropped as soon as a write publishes the next; a page whose build
-saw a write published is not kept. So no page handed out is older than a fresh build would be.
+the data, and the whole set is dropped as soon as a write publishes the next, or a new year
+begins (the pictures of history run up to the present year); a page whose build saw a write
+published is not kept. So no page handed out is older than a fresh build would be.
 
 Pages are keyed by their address (scheme, host, path), the one query parameter pages read
 (``format``) and the representation the ``Accept`` header picks, which together decide
@@ -19,7 +20,9 @@ explains for query answers).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from fastapi import Request
@@ -67,10 +70,17 @@ class Generations(Protocol):
 class KeptPages:
     """Pages by URL and representation, for the generation ``served`` serves."""
 
-    def __init__(self, served: Generations, capacity: int = DEFAULT_PAGE_CAPACITY) -> None:
+    def __init__(
+        self,
+        served: Generations,
+        capacity: int = DEFAULT_PAGE_CAPACITY,
+        this_year: Callable[[], int] = lambda: date.today().year,
+    ) -> None:
         self.served = served
         self.pages: KeptBodies[KeptPage] = KeptBodies(capacity)
         self.generation = served.generation
+        self.this_year = this_year
+        self.year = this_year()
 
     @staticmethod
     def key(request: Request, published: str) -> bytes:
@@ -81,10 +91,10 @@ class KeptPages:
         return f"{url.scheme}://{url.netloc}{url.path}\n{wanted}\n{accepted}\n{published}".encode()
 
     def _follow(self) -> int:
-        now = self.served.generation
-        if now != self.generation:
+        now, year = self.served.generation, self.this_year()
+        if now != self.generation or year != self.year:
             self.pages.clear()
-            self.generation = now
+            self.generation, self.year = now, year
         return now
 
     def get(self, request: Request, published: str = "") -> tuple[Response | None, int]:
