@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from libassoc.engine import changes
 from libassoc.engine.changes import graphs_written, update_change
 from libassoc.engine.problem import HttpProblem
 from libassoc.store import apply, named_quads, open_loaded_store
@@ -77,6 +78,79 @@ def test_an_update_with_a_where_clause_changes_what_it_would_change(
     assert set(named_quads(store)) == set(named_quads(expected))
     merged = {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
     assert {t.object.value for t in merged} == {"1", "3"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DELETE WHERE { GRAPH ?g { ?s ?p 2 } }",
+        # a quad both deleted and inserted stays; so does one the store holds already
+        "DELETE { GRAPH ?g { ?s ?p ?o } } INSERT { GRAPH ?g { ?s ?p ?o, 7 } } "
+        "WHERE { GRAPH ?g { ?s ?p ?o } }",
+        # a variable left unbound makes no quad; $x and ?x are one variable
+        "PREFIX e: <https://e.org/> INSERT { GRAPH ?g { $s e:q ?unbound . ?s e:r ?o } } "
+        "WHERE { GRAPH ?g { ?s e:p ?o } }",
+        # a literal where a subject goes makes no quad
+        "PREFIX e: <https://e.org/> INSERT { GRAPH ?g { ?o e:q ?s . ?s e:q 8 } } "
+        "WHERE { GRAPH ?g { ?s e:p ?o } }",
+        # a new graph, named by the solutions; relative IRIs against BASE; "a"
+        "BASE <https://e.org/> INSERT { GRAPH ?new { <x> a <Thing> } } "
+        "WHERE { GRAPH ?g { <x> <p> 2 } BIND(IRI(CONCAT(STR(?g), '-copy')) AS ?new) }",
+        "DELETE { GRAPH ?g { ?s ?p 1 } } WHERE { GRAPH ?g { ?s ?p 1 } FILTER NOT EXISTS "
+        "{ GRAPH ?g { ?s ?p 2 } } }",
+        # nothing matches: nothing changes
+        "DELETE { GRAPH ?g { ?s ?p 9 } } WHERE { GRAPH ?g { ?s ?p 9 } }",
+        # ground templates
+        f"INSERT {{ GRAPH <{GRAPH_A}> {{ <https://e.org/y> <https://e.org/p> 3 }} }} "
+        "WHERE { GRAPH ?g { ?s ?p 2 } }",
+        # what this cannot read is compared in the whole store, as before
+        "DELETE { GRAPH ?g { ?s ?p 2 } } WHERE { GRAPH ?g { ?s ?p 2 } } ; "
+        "INSERT { GRAPH ?g { ?s ?p 4 } } WHERE { GRAPH ?g { ?s ?p 1 } }",
+        "INSERT { GRAPH ?g { ?s ?p 5 } . } WHERE { GRAPH ?g { ?s ?p 2 } }",
+    ],
+)
+def test_an_update_on_any_graph_changes_what_oxigraph_would_change(
+    store: ox.Store, tmp_path: Path, text: str
+) -> None:
+    expected = ox.Store()
+    expected.extend(named_quads(store))
+    expected.update(text)
+    apply(store, update_change(store, text, tmp_path), tmp_path / "store")
+    assert set(named_quads(store)) == set(named_quads(expected))
+
+
+def test_an_update_on_any_graph_reads_its_solutions_not_the_store(
+    store: ox.Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_whole(_store: ox.Store) -> None:
+        raise AssertionError("the whole store was read")
+
+    monkeypatch.setattr(changes, "_everything", read_whole)
+    text = (
+        "DELETE { GRAPH ?g { ?s ?p 2 } } INSERT { GRAPH ?g { ?s ?p 3 } } "
+        "WHERE { GRAPH ?g { ?s ?p 2 } }"
+    )
+    change = update_change(store, text, tmp_path)
+    assert {q.object.value for q in change.removed} == {"2"}
+    assert {q.object.value for q in change.added} == {"3"}
+    with pytest.raises(AssertionError):  # two operations: compared in the whole store
+        update_change(store, f"{text} ; {text}", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("INSERT { ?s ?p 3 } WHERE { GRAPH ?g { ?s ?p 2 } }", 403),  # the default graph
+        ("DELETE { ?s ?p 2 } WHERE { GRAPH ?g { ?s ?p 2 } }", 403),
+        ("INSERT { GRAPH ?g { [] ?p 3 } } WHERE { GRAPH ?g { ?s ?p 2 } }", 400),  # a blank node
+    ],
+)
+def test_an_update_on_any_graph_is_refused_as_any_update_is(
+    store: ox.Store, tmp_path: Path, text: str, status: int
+) -> None:
+    with pytest.raises(HttpProblem) as refused:
+        update_change(store, text, tmp_path)
+    assert refused.value.status == status
 
 
 def test_an_update_of_the_default_graph_is_refused(store: ox.Store, tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ as TriG, with the update's prologue, and looked up quad by quad. Either way the 
 of the write (or of the graph it replaces), not of the store.
 
 Any other update (``DELETE``/``INSERT ... WHERE``, ``CLEAR``, ``COPY`` ...) is carried out on a
-checkpoint of the store and compared with it: only in the graphs it names, when it names every
-graph it writes (``GRAPH <iri>``, ``WITH <iri>``); in the whole store otherwise (``GRAPH ?g``,
-``CLEAR ALL``), which costs in proportion to the store.
+checkpoint of the store and compared with it, only in the graphs it names, when it names every
+graph it writes (``GRAPH <iri>``, ``WITH <iri>``). One ``DELETE``/``INSERT ... WHERE`` that does
+not (``GRAPH ?g``) has its WHERE evaluated there instead, and its templates filled in with the
+solutions (``modify.py``). Anything else (``CLEAR ALL``, several such operations in one request)
+is compared in the whole store, which costs in proportion to the store.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ import pyoxigraph as ox
 
 from libassoc.dataset import Dataset, present
 from libassoc.engine.evaluation import parser_message
-from libassoc.engine.outline import Resolver, Token, tokens
+from libassoc.engine.modify import Modify
+from libassoc.engine.outline import Resolver, Token, block_end, tokens
 from libassoc.engine.problem import HttpProblem
-from libassoc.engine.staging import update_staged
+from libassoc.engine.staging import select_staged, update_staged
 from libassoc.store import DEFAULT_GRAPH, Change, net
 from libassoc.validation import ONTOLOGY_GRAPH
 
@@ -220,17 +223,6 @@ def _block_graphs(block: list[Token], names: Resolver, default: str | None) -> s
     return found
 
 
-def _balanced(items: list[Token], start: int) -> int:
-    """The index just past the block that opens at ``items[start]``."""
-    depth = 0
-    for index in range(start, len(items)):
-        if items[index].kind == "other" and items[index].text in "{}":
-            depth += 1 if items[index].text == "{" else -1
-            if depth == 0:
-                return index + 1
-    return len(items)
-
-
 def _graph_operand(items: list[Token], index: int, names: Resolver) -> str | None:
     """The graph named at ``items[index]`` after an optional GRAPH; None for DEFAULT or other."""
     if index < len(items) and items[index].kind == "word" and items[index].text.upper() == "GRAPH":
@@ -285,7 +277,7 @@ def graphs_written(text: str) -> frozenset[str] | None:
                     opening += 1
                 if opening >= len(items) or items[opening].text != "{":
                     return None
-                end = _balanced(items, opening)
+                end = block_end(items, opening)
                 graphs = _block_graphs(items[opening:end], names, with_graph)
                 if graphs is None:
                     return None
@@ -359,10 +351,20 @@ def _staged_change(store: ox.Store, text: str, scratch: Path, limit: float | Non
     compared, and the default graph cannot have changed; otherwise the whole stores are.
     """
     named = graphs_written(text)
+    operations = _split(text)
+    modify = (
+        Modify.of(text, operations[0].prologue, operations[0].tokens)
+        if named is None and len(operations) == 1
+        else None
+    )
     folder = Path(tempfile.mkdtemp(prefix="staged-", dir=scratch))
     try:
         store.flush()
         store.backup(str(folder / "store"))
+        if modify is not None:
+            return _filled_change(
+                store, modify, select_staged(folder / "store", modify.query, limit)
+            )
         update_staged(folder / "store", text, limit)
         staged = ox.Store(str(folder / "store"))
         if named is None:
@@ -381,6 +383,20 @@ def _staged_change(store: ox.Store, text: str, scratch: Path, limit: float | Non
         return net(store, new - old, old - new, created=created, dropped=dropped)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _filled_change(
+    store: ox.Store, modify: Modify, solutions: Iterable[ox.QuerySolution]
+) -> Change:
+    """What ``modify`` does to ``store``, given its WHERE's solutions: the store loses the quads
+    the DELETE template makes, then gains those the INSERT template makes."""
+    deleted, inserted = modify.quads(solutions)
+    _refuse_unpublishable(inserted)
+    created = {q.graph_name for q in inserted if isinstance(q.graph_name, ox.NamedNode)}
+    change = net(store, inserted, deleted - inserted, created=created)
+    for quad in change.quads:
+        _named(quad.graph_name)  # 403 for the default graph, as when it is compared
+    return change
 
 
 Contents = dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, set[ox.Quad]]

@@ -88,6 +88,17 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
+def block_end(items: list[Token], start: int) -> int:
+    """The index just past the ``{...}`` block that opens at ``items[start]``."""
+    depth = 0
+    for index in range(start, len(items)):
+        if items[index].kind == "other" and items[index].text in "{}":
+            depth += 1 if items[index].text == "{" else -1
+            if depth == 0:
+                return index + 1
+    return len(items)
+
+
 _PNAME_ESCAPE = re.compile(r"\\(.)")
 
 
