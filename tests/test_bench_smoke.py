@@ -283,6 +283,15 @@ def test_write_requests_and_refusals() -> None:
     update = next(writes.requests(writes.UPDATE, "http://h/store", "http://h/update", 1))
     assert update.url == "http://h/update"
     assert update.content_type == "application/sparql-update"
+    # A name for the ALA, then that name changed wherever it is: the second finds the first.
+    store = ox.Store()
+    for kind in (writes.HUB, writes.ANY_GRAPH):
+        for write in writes.requests(kind, "http://h/store", "http://h/update", 2):
+            assert write.url == "http://h/update"
+            store.update(write.body.decode())
+    names = {q.object.value for q in store}
+    assert names == {"Bench name 0, changed", "Bench name 1, changed"}
+    assert {q.graph_name.value for q in store} == {writes.graph_for("hub")}
     report = (
         b'{"message": "Refused.", "results": [{"shape": "shapes:A", "focus": "x"},'
         b' {"shape": "shapes:A", "focus": "x"}, {"shape": "shapes:B", "focus": "y"}]}'

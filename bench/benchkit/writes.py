@@ -1,9 +1,13 @@
-"""One-entity writes: a new person, by Graph Store POST or by SPARQL ``INSERT DATA``.
+"""Writes: a new person, by Graph Store POST or by SPARQL ``INSERT DATA``; a name for the ALA; and
+that name changed by a ``DELETE``/``INSERT ... WHERE`` on ``GRAPH ?g``.
 
-Each write describes a different person in ten triples, shaped like the people of the shipped
-data and of ``synthetic.py`` (``shapes/person.ttl``: an IRI under ``person/``, a name, typed
-life dates, affiliations to organizations that exist), so that libassoc, which validates every
-write against the shapes, accepts it. Oxigraph takes the same bytes without validation.
+Each person write describes a different person in ten triples, shaped like the people of the
+shipped data and of ``synthetic.py`` (``shapes/person.ttl``: an IRI under ``person/``, a name,
+typed life dates, affiliations to organizations that exist), so that libassoc, which validates
+every write against the shapes, accepts it. The ALA is the node most of the data points at: a
+write describing it is where a validator that reads what points at a node pays most. The
+``GRAPH ?g`` update changes one of the names the previous kind wrote, wherever it is: an update
+that does not name its graph. Oxigraph takes the same bytes without validation.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from libassoc.namespaces import ENTITY, GRAPH
 # Organizations of the shipped data: the affiliations point at them.
 AFFILIATIONS = ("org/ala", "org/boston-public-library")
 GSP, UPDATE = "Graph Store POST", "SPARQL INSERT DATA"
-KINDS = (GSP, UPDATE)
+HUB, ANY_GRAPH = "a name for the ALA, INSERT DATA", "that name changed, WHERE on GRAPH ?g"
+KINDS = (GSP, UPDATE, HUB, ANY_GRAPH)  # ANY_GRAPH changes what HUB wrote: after it
 
 
 def _iri(value: object) -> ox.NamedNode:
@@ -79,11 +84,33 @@ class WriteRequest:
     content_type: str
 
 
+def hub_name(n: int) -> ox.Literal:
+    return en(f"Bench name {n}")
+
+
+def renamed(graph: str, n: int) -> str:
+    """The update changing the ``n``-th name the HUB writes gave the ALA, in whichever graph."""
+    ala, name = _iri(ENTITY["org/ala"]), _iri(SDO.alternateName)
+    old, new = hub_name(n), en(f"Bench name {n}, changed")
+    return (
+        f"DELETE {{ GRAPH ?g {{ {ala} {name} {old} }} }} "
+        f"INSERT {{ GRAPH ?g {{ {ala} {name} {new} }} }} "
+        f"WHERE {{ GRAPH ?g {{ {ala} {name} {old} }} }}"
+    )
+
+
 def requests(kind: str, store_url: str, update_url: str, count: int) -> Iterator[WriteRequest]:
-    """``count`` writes of one kind (GSP or UPDATE), each a different person."""
-    short = "gsp" if kind == GSP else "update"
+    """``count`` writes of one kind, each a different person (GSP, UPDATE) or name (HUB,
+    ANY_GRAPH)."""
+    short = {GSP: "gsp", UPDATE: "update", HUB: "hub", ANY_GRAPH: "hub"}[kind]
     graph = graph_for(short)
+    ala = _iri(ENTITY["org/ala"])
     for n in range(count):
+        if kind in (HUB, ANY_GRAPH):
+            triple = ox.Triple(ala, _iri(SDO.alternateName), hub_name(n))
+            text = insert_data(graph, [triple]) if kind == HUB else renamed(graph, n)
+            yield WriteRequest(update_url, text.encode(), "application/sparql-update")
+            continue
         _, triples = person(short, n)
         if kind == GSP:
             # N-Triples is Turtle too; text/turtle is what both servers are sent.
