@@ -61,6 +61,11 @@ class Paths:
         return self.queries / "remote" / "apply-change.ru"
 
     @property
+    def update_solutions(self) -> Path:
+        """The query a DELETE/INSERT ... WHERE update on any graph is found out with."""
+        return self.queries / "staged" / "update-solutions.rq.in"
+
+    @property
     def conformance_stamps(self) -> Path:
         """Keys of data, shapes and checks already validated as conforming."""
         return state_folder(self.root) / "conforms"

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,6 +30,7 @@ from libassoc.engine.modify import Modify
 from libassoc.engine.outline import Resolver, Token, block_end, tokens
 from libassoc.engine.problem import HttpProblem
 from libassoc.engine.staging import select_staged, update_staged
+from libassoc.settings import Paths
 from libassoc.store import DEFAULT_GRAPH, Change, net
 from libassoc.validation import ONTOLOGY_GRAPH
 
@@ -353,7 +355,7 @@ def _staged_change(store: ox.Store, text: str, scratch: Path, limit: float | Non
     named = graphs_written(text)
     operations = _split(text)
     modify = (
-        Modify.of(text, operations[0].prologue, operations[0].tokens)
+        Modify.of(text, operations[0].prologue, operations[0].tokens, _solutions_query())
         if named is None and len(operations) == 1
         else None
     )
@@ -383,6 +385,11 @@ def _staged_change(store: ox.Store, text: str, scratch: Path, limit: float | Non
         return net(store, new - old, old - new, created=created, dropped=dropped)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@cache
+def _solutions_query() -> str:
+    return Paths().update_solutions.read_text(encoding="utf-8")
 
 
 def _filled_change(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from string import Template
 
 import pyoxigraph as ox
 
@@ -37,9 +38,10 @@ class Modify:
     query: str
 
     @classmethod
-    def of(cls, text: str, prologue: str, items: list[Token]) -> Modify | None:
+    def of(cls, text: str, prologue: str, items: list[Token], template: str) -> Modify | None:
         """The operation whose tokens are ``items`` (of ``text``), or None when it is not one
-        this reads: another kind, ``WITH``, ``USING``, or a template TriG cannot parse."""
+        this reads: another kind, ``WITH``, ``USING``, or a template TriG cannot parse.
+        ``template``: the query its WHERE is asked as (``queries/staged/update-solutions``)."""
         words = [t.text.upper() if t.kind == "word" else "" for t in items]
         blocks: dict[str, tuple[int, int]] = {}
         kinds: tuple[str, ...]
@@ -73,10 +75,11 @@ class Modify:
             return None
         opening, end = blocks["WHERE"]
         where = text[items[opening].start : items[end - 1].start + 1]
-        projected = " ".join(f"?{name}" for name in sorted(set(variables.values())))
-        head = f"SELECT DISTINCT {projected}" if projected else "SELECT *"
-        tail = "" if projected else " LIMIT 1"  # ground templates: one solution is enough
-        return cls(deleted, inserted, variables, f"{prologue}{head} WHERE {{ {where} }}{tail}")
+        projection = " ".join(f"?{name}" for name in sorted(set(variables.values())))
+        query = Template(template).substitute(
+            prologue=prologue, projection=projection or "(1 AS ?matched)", where=where
+        )
+        return cls(deleted, inserted, variables, query)
 
     def quads(self, solutions: Iterable[ox.QuerySolution]) -> tuple[set[ox.Quad], set[ox.Quad]]:
         """The quads the solutions make of the DELETE template and of the INSERT template."""

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from libassoc.engine.priority import WORKER_NICENESS
 from libassoc.engine.problem import HttpProblem
-from libassoc.engine.worker import WORKER_NICENESS
 
 UPDATE, SELECT = "update", "select"  # carry out an update, or answer a query (JSON results)
 REFUSED = 2  # Oxigraph would not carry it out (CLEAR GRAPH of a graph that is not there, ...)

@@ -20,8 +20,7 @@ import pyoxigraph as ox
 
 from libassoc.engine.checkpoint import Checkpoint, Opened
 from libassoc.engine.evaluation import answer
-
-WORKER_NICENESS = 5
+from libassoc.engine.priority import WORKER_NICENESS
 
 
 def main() -> None:
@@ -30,8 +29,6 @@ def main() -> None:
     # stdout carries the protocol now: anything a library prints goes to the log instead.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    # Below the web process in priority: a runaway query must not slow the process that parses
-    # requests and hands cheap queries to the other workers.
     os.nice(WORKER_NICENESS)
     # The imported modules live as long as the worker: out of the collector's full passes.
     gc.freeze()
