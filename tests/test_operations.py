@@ -256,7 +256,7 @@ def test_metrics_are_for_the_addresses_the_operator_names() -> None:
     assert status(named, "127.0.0.1").status_code == 403
 
 
-def test_an_address_that_is_none_stops_the_start() -> None:
+def test_a_metrics_reader_that_is_no_address_stops_the_start() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "libassoc", "serve", "--metrics-from", "everyone"],
         capture_output=True,

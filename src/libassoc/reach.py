@@ -39,7 +39,7 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef, Variable
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDFS, SH
-from rdflib.paths import AlternativePath, InvPath, SequencePath
+from rdflib.paths import AlternativePath, InvPath, Path, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
@@ -155,7 +155,8 @@ class _Walk:
         graph = self.graph
         path = graph.value(shape, SH.path)
         if path is not None:
-            self.found.update(_path_links(graph, path) if beyond else _past_first(graph, path))
+            read = _as_path(graph, path)
+            self.found.update(_links(read) if beyond else _links_past_first(read))
         values_beyond = beyond or path is not None
         if values_beyond and (shape, SH["class"], None) in graph:
             self.found.add(RDF.type)
@@ -169,53 +170,27 @@ class _Walk:
         if beyond:
             for key in _PAIRED:
                 for compared in graph.objects(shape, key):
-                    self.found.update(_path_links(graph, compared))
+                    self.found.update(_links(_as_path(graph, compared)))
         for constraint in graph.objects(shape, SH.sparql):
             for key in (SH.select, SH.ask):
                 for text in graph.objects(constraint, key):
                     self.found.update(_read_outward(str(text), self.prefixes, beyond=beyond))
 
 
-def _path_links(graph: Graph, path: Node) -> Iterator[URIRef]:
-    """Every predicate a SHACL path (in RDF) follows."""
+def _as_path(graph: Graph, path: Node) -> URIRef | Path:
+    """A SHACL path (in RDF) as the path of a SPARQL text, so both are read alike."""
     if isinstance(path, URIRef):
-        yield path
-        return
+        return path
     if any((path, key, None) in graph for key in _ANY_LENGTH):
         raise AnyLink
     inverse = graph.value(path, SH.inversePath)
     if inverse is not None:
-        yield from _path_links(graph, inverse)
-        return
+        return InvPath(_as_path(graph, inverse))
     alternatives = graph.value(path, SH.alternativePath)
-    steps = Collection(graph, alternatives if alternatives is not None else path)
-    if not list(steps):
-        raise AnyLink
-    for step in steps:
-        yield from _path_links(graph, step)
-
-
-def _past_first(graph: Graph, path: Node) -> Iterator[URIRef]:
-    """The predicates a SHACL path follows after its first link from the focus node."""
-    if isinstance(path, URIRef):
-        return
-    inverse = graph.value(path, SH.inversePath)
-    if inverse is not None:
-        _one_link(inverse)
-        return
-    if any((path, key, None) in graph for key in _ANY_LENGTH):
-        raise AnyLink
-    alternatives = graph.value(path, SH.alternativePath)
-    if alternatives is not None:
-        for step in Collection(graph, alternatives):
-            yield from _past_first(graph, step)
-        return
-    steps = list(Collection(graph, path))
+    steps = [_as_path(graph, step) for step in Collection(graph, alternatives or path)]
     if not steps:
-        raise AnyLink
-    yield from _past_first(graph, steps[0])
-    for step in steps[1:]:
-        yield from _path_links(graph, step)
+        raise AnyLink  # not a path SHACL defines
+    return AlternativePath(*steps) if alternatives is not None else SequencePath(*steps)
 
 
 def _one_link(path: object) -> None:
@@ -254,7 +229,7 @@ def _read_outward(query: str, prefixes: dict[str, str], *, beyond: bool) -> Iter
 
 
 def _links_past_first(path: object) -> Iterator[URIRef]:
-    """The predicates a SPARQL path follows after its first link from the focus node."""
+    """The predicates a path follows after its first link from the focus node."""
     if isinstance(path, URIRef):
         return
     if isinstance(path, InvPath):

@@ -347,10 +347,12 @@ def update_change(
 
 
 def _staged_change(store: ox.Store, text: str, scratch: Path, limit: float | None) -> Change:
-    """Run ``text`` on a checkpoint of ``store`` and compare the two where they can differ.
+    """The change ``text`` makes, found on a checkpoint of ``store``.
 
-    When the text names every graph it writes (``graphs_written``), only those graphs are
-    compared, and the default graph cannot have changed; otherwise the whole stores are.
+    When the text names every graph it writes (``graphs_written``), it is carried out there and
+    only those graphs are compared, and the default graph cannot have changed. One DELETE/INSERT
+    ... WHERE that does not has its WHERE evaluated there (``modify.py``). Anything else is
+    carried out there and the whole stores are compared.
     """
     named = graphs_written(text)
     operations = _split(text)
