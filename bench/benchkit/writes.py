@@ -88,7 +88,7 @@ def hub_name(n: int) -> ox.Literal:
     return en(f"Bench name {n}")
 
 
-def renamed(graph: str, n: int) -> str:
+def renamed(n: int) -> str:
     """The update changing the ``n``-th name the HUB writes gave the ALA, in whichever graph."""
     ala, name = _iri(ENTITY["org/ala"]), _iri(SDO.alternateName)
     old, new = hub_name(n), en(f"Bench name {n}, changed")
@@ -108,7 +108,7 @@ def requests(kind: str, store_url: str, update_url: str, count: int) -> Iterator
     for n in range(count):
         if kind in (HUB, ANY_GRAPH):
             triple = ox.Triple(ala, _iri(SDO.alternateName), hub_name(n))
-            text = insert_data(graph, [triple]) if kind == HUB else renamed(graph, n)
+            text = insert_data(graph, [triple]) if kind == HUB else renamed(n)
             yield WriteRequest(update_url, text.encode(), "application/sparql-update")
             continue
         _, triples = person(short, n)
