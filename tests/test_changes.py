@@ -120,6 +120,10 @@ def test_an_update_on_any_graph_reads_its_solutions_not_the_store(
     assert {q.object.value for q in change.added} == {"3"}
     with pytest.raises(AssertionError):  # two operations: compared in the whole store
         update_change(store, f"{text} ; {text}", tmp_path)
+    # Refused without reading the store whole: the default graph, its last triple without "."
+    with pytest.raises(HttpProblem) as refused:
+        update_change(store, "DELETE { ?s ?p 2 } WHERE { GRAPH ?g { ?s ?p 2 } }", tmp_path)
+    assert refused.value.status == 403
 
 
 @pytest.mark.parametrize(

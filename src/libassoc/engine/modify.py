@@ -141,4 +141,9 @@ def _template(
             parts.append(token.text)
         position = token.start + len(token.text)
     parts.append(text[position : items[end - 1].start])
-    return tuple(ox.parse(prologue + "".join(parts), format=ox.RdfFormat.TRIG))
+    body = prologue + "".join(parts)
+    try:
+        return tuple(ox.parse(body, format=ox.RdfFormat.TRIG))
+    except SyntaxError:
+        # SPARQL lets a template's last triple outside GRAPH go without the "." TriG wants.
+        return tuple(ox.parse(body + " .", format=ox.RdfFormat.TRIG))
